@@ -1,0 +1,55 @@
+# dagsmith: `make generate` and `make test` each work as the first command
+# on a fresh clone; the virtual environment is created on demand.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+AIRFLOW_VERSION := 3.3.2
+CONSTRAINTS := constraints/airflow-$(AIRFLOW_VERSION)-py3.11.txt
+DEV_STAMP := $(VENV)/.installed-dev
+AIRFLOW_STAMP := $(VENV)/.installed-airflow-$(AIRFLOW_VERSION)
+
+.DEFAULT_GOAL := help
+.PHONY: help install install-airflow generate check validate test lint format clean
+
+help: ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+$(DEV_STAMP): pyproject.toml $(CONSTRAINTS)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e '.[dev]'
+	@touch $@
+
+$(AIRFLOW_STAMP): $(DEV_STAMP)
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) 'apache-airflow==$(AIRFLOW_VERSION)'
+	@touch $@
+
+install: $(DEV_STAMP) ## Create .venv and install dagsmith with its dev tools
+
+install-airflow: $(AIRFLOW_STAMP) ## Add Apache Airflow (for verify and the integration tests)
+
+generate: $(DEV_STAMP) ## Write generated_dags/ from specs/ and templates/
+	$(BIN)/dagsmith generate
+
+check: $(DEV_STAMP) ## Fail, with a diff, when generated_dags/ is out of date
+	$(BIN)/dagsmith check
+
+validate: $(DEV_STAMP) ## Load, validate and render every spec; write nothing
+	$(BIN)/dagsmith validate
+
+test: $(AIRFLOW_STAMP) ## Run every test, Airflow integration included
+	$(BIN)/python -m pytest
+
+lint: $(DEV_STAMP) ## ruff, black and mypy --strict
+	$(BIN)/ruff check generator tests
+	$(BIN)/black --check --quiet generator tests
+	$(BIN)/mypy --strict generator
+	$(BIN)/black --check --quiet generated_dags
+
+format: $(DEV_STAMP) ## Format this repository's own code
+	$(BIN)/ruff check --fix --quiet generator tests
+	$(BIN)/black --quiet generator tests
+
+clean: ## Remove the virtual environment and caches
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,250 @@
+"""The `dagsmith` command: the only module that prints or exits."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from . import __version__, pipeline
+from .config import Settings, load_settings
+from .format import black_version
+from .model import DagsmithError, Plan
+from .plan import unified_diff
+from .validate import SPEC_SCHEMA
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_OK, EXIT_DRIFT, EXIT_INVALID = 0, 1, 2
+
+
+def _color(text: str, **style: Any) -> str:
+    return text if os.environ.get("NO_COLOR") else click.style(text, **style)
+
+
+def say(text: str) -> None:
+    """A status line for people, on stderr so stdout stays pipeable."""
+    click.echo(text, err=True)
+
+
+def folder_options(command: F) -> F:
+    """--specs, --templates and --out, defaulting to [tool.dagsmith] then the usual folders."""
+
+    @click.option("--specs", metavar="DIR", help="Spec folder [default: specs/].")
+    @click.option(
+        "--templates", metavar="DIR", help="Template folder [default: templates/]."
+    )
+    @click.option(
+        "--out", metavar="DIR", help="Output folder [default: generated_dags/]."
+    )
+    @functools.wraps(command)
+    def wrapper(
+        specs: str | None, templates: str | None, out: str | None, **kwargs: Any
+    ) -> Any:
+        settings = load_settings(specs=specs, templates=templates, out=out)
+        return command(settings, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+class DagsmithGroup(click.Group):
+    """Reports input mistakes as `file:line:column: message` lines, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DagsmithError as error:
+            for problem in error.problems:
+                click.echo(
+                    f"{_color(str(problem.where), bold=True)}: {problem.message}",
+                    err=True,
+                )
+            files = len({p.where.file for p in error.problems})
+            count = len(error.problems)
+            nothing = " Nothing was written." if error.exit_code == EXIT_INVALID else ""
+            say(
+                _color(
+                    f"dagsmith: {count} problem{'s' * (count != 1)} in "
+                    f"{files} file{'s' * (files != 1)}.{nothing}",
+                    fg="red",
+                )
+            )
+            ctx.exit(error.exit_code)
+
+
+def _version() -> str:
+    return f"dagsmith {__version__} (black {black_version()})"
+
+
+@click.group(
+    cls=DagsmithGroup, context_settings={"help_option_names": ["-h", "--help"]}
+)
+@click.version_option(message=_version(), version=__version__)
+def main() -> None:
+    """Turn declarative YAML specs into deterministic Apache Airflow DAG files.
+
+    Each spec in specs/ names a template in templates/ and the parameters to
+    embed; dagsmith writes generated_dags/NAMESPACE/DAG_ID.py, formatted by
+    black, and `check` proves the committed files are up to date.
+
+    Exit codes: 0 ok, 1 drift or failed verification, 2 invalid input.
+    """
+
+
+def _counts(plan: Plan, verbs: tuple[str, str, str]) -> str:
+    created, updated, removed = (
+        len(plan.of_kind(k)) for k in ("create", "update", "remove")
+    )
+    unchanged = len(plan.of_kind("unchanged"))
+    return (
+        f"{created} {verbs[0]}, {updated} {verbs[1]}, {removed} {verbs[2]}, "
+        f"{unchanged} unchanged"
+    )
+
+
+@main.command()
+@folder_options
+def generate(settings: Settings) -> None:
+    """Write every output and prune owned files whose spec is gone.
+
+    Nothing is written when any spec or template has a problem.
+
+    \b
+    Example:
+      dagsmith generate
+      dagsmith generate --specs specs/ --out generated_dags/
+    """
+    started = time.perf_counter()
+    plan = pipeline.generate(
+        settings, on_wait=lambda: say("dagsmith: waiting for another run to finish…")
+    )
+    seconds = time.perf_counter() - started
+    say(
+        f"dagsmith: {_counts(plan, ('created', 'updated', 'removed'))} in {seconds:.2f}s"
+    )
+
+
+@main.command()
+@folder_options
+def check(settings: Settings) -> None:
+    """Write nothing; print a diff of what `generate` would change.
+
+    Exits 0 when the output folder is up to date, 1 when it is not.
+
+    \b
+    Example:
+      dagsmith check || echo "run 'make generate' and commit"
+    """
+    plan = pipeline.check(settings)
+    if not plan.pending:
+        say(f"dagsmith: up to date ({len(plan.changes)} files)")
+        return
+    click.echo(unified_diff(plan), nl=False)
+    say(
+        _color(
+            f"dagsmith: out of date: {_counts(plan, ('to create', 'to update', 'to remove'))}; "
+            "run `dagsmith generate`",
+            fg="yellow",
+        )
+    )
+    sys.exit(EXIT_DRIFT)
+
+
+@main.command()
+@folder_options
+def validate(settings: Settings) -> None:
+    """Load, validate and render every spec; write nothing.
+
+    \b
+    Example:
+      dagsmith validate
+    """
+    built = pipeline.build(settings)
+    say(f"dagsmith: {len(built.specs)} specs valid")
+
+
+@main.command()
+@click.argument("spec")
+@folder_options
+def render(settings: Settings, spec: str) -> None:
+    """Print the output of one spec, given as a spec file or a dag_id.
+
+    \b
+    Example:
+      dagsmith render specs/cleanup/project_42.yaml
+      dagsmith render cleanup_project_42 | less
+    """
+    built = pipeline.build(settings)
+    shown = settings.display(Path(spec)) if Path(spec).exists() else None
+    chosen = [
+        out
+        for s, out in zip(built.specs, built.outputs, strict=True)
+        if s.dag_id == spec or s.path == shown
+    ]
+    if not chosen:
+        raise click.UsageError(f"no spec file or dag_id {spec!r}")
+    for output in chosen:
+        click.echo(output.content.decode("utf-8"), nl=False)
+
+
+@main.command(name="list")
+@click.option(
+    "--json", "as_json", is_flag=True, help="One JSON object per spec, in a list."
+)
+@folder_options
+def list_(settings: Settings, as_json: bool) -> None:
+    """Show every spec: dag_id, template, namespace, spec, output, status.
+
+    Status is `ok` (output up to date), `new` (not yet generated) or
+    `stale` (generate would rewrite it).
+
+    \b
+    Example:
+      dagsmith list
+      dagsmith list --json | jq '.[].dag_id'
+    """
+    built = pipeline.build(settings)
+    plan = pipeline.plan(settings, built.outputs)
+    status = {
+        c.path: {"create": "new", "update": "stale"}.get(c.kind, "ok")
+        for c in plan.changes
+    }
+    out = settings.display(settings.out)
+    rows = [
+        {
+            "dag_id": s.dag_id,
+            "template": s.template,
+            "namespace": s.namespace,
+            "spec": s.path,
+            "output": f"{out}/{s.output}",
+            "status": status[s.output],
+        }
+        for s in sorted(built.specs, key=lambda s: s.dag_id)
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    columns = ["dag_id", "template", "namespace", "spec", "output", "status"]
+    widths = {c: max([len(c), *(len(r[c]) for r in rows)]) for c in columns}
+    for row in [dict(zip(columns, columns, strict=True)), *rows]:
+        click.echo("  ".join(row[c].ljust(widths[c]) for c in columns).rstrip())
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of spec files, for editors.
+
+    \b
+    Example:
+      dagsmith schema > spec.schema.json
+      # then, first line of a spec:
+      # yaml-language-server: $schema=../spec.schema.json
+    """
+    click.echo(json.dumps(SPEC_SCHEMA, indent=2))

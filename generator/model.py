@@ -1,0 +1,168 @@
+"""The plain, frozen data that every stage of the pipeline shares."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+# A path into a YAML document: the keys and list indexes from its root.
+ValuePath = tuple[Any, ...]
+
+
+@dataclass(frozen=True, order=True)
+class Position:
+    """A place in a file: project-relative path, 1-based line and column."""
+
+    file: str
+    line: int = 1
+    column: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with the input, said where it is and how to fix it."""
+
+    where: Position
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+class DagsmithError(Exception):
+    """The root of every error dagsmith reports to a user."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[Problem] | tuple[Problem, ...]) -> None:
+        self.problems = tuple(sorted(set(problems)))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class InputError(DagsmithError):
+    """Specs, templates or settings are invalid: exit 2, nothing written."""
+
+
+class OutputError(DagsmithError):
+    """The output folder cannot be written as planned: exit 1."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class Document:
+    """One YAML document, loaded with the position of every key and value.
+
+    `data` is the document after `_defaults.yaml` files were applied;
+    `positions` maps a value path to where that value was written (which may
+    be in a defaults file), `key_positions` to where its key was written.
+    """
+
+    path: str
+    index: int
+    data: Any
+    positions: Mapping[ValuePath, Position]
+    key_positions: Mapping[ValuePath, Position]
+
+    @property
+    def start(self) -> Position:
+        """Where the document begins."""
+        return self.positions.get((), Position(self.path))
+
+    def position_of(self, path: ValuePath, *, key: bool = False) -> Position:
+        """The nearest known position of a value (or its key) in the document."""
+        table = self.key_positions if key else self.positions
+        for end in range(len(path), -1, -1):
+            if path[:end] in table:
+                return table[path[:end]]
+            if path[:end] in self.positions:
+                return self.positions[path[:end]]
+        return self.start
+
+
+@dataclass(frozen=True)
+class Template:
+    """A template file and, when it has one, its `master_dict` contract."""
+
+    name: str
+    kind: Literal["jinja", "legacy"]
+    path: str
+    source: str
+    contract: Document | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class TemplateSet:
+    """Every file under `templates/`: selectable templates and their partials.
+
+    Compared and hashed by identity: one run loads one set, and caches key on it.
+    """
+
+    templates: Mapping[str, Template]
+    # Every Jinja2 source by its name relative to templates/, for includes.
+    jinja_sources: Mapping[str, str]
+    root: str
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A validated spec: one DAG to generate."""
+
+    dag_id: str
+    template: str
+    namespace: str
+    master_dict: Mapping[Any, Any]
+    document: Document = field(compare=False)
+
+    @property
+    def path(self) -> str:
+        """The spec file, relative to the project root."""
+        return self.document.path
+
+    @property
+    def output(self) -> str:
+        """The output file, relative to the output folder."""
+        return f"{self.namespace}/{self.dag_id}.py"
+
+
+@dataclass(frozen=True)
+class Output:
+    """A finished output file: relative path and exact bytes."""
+
+    path: str
+    content: bytes
+    spec: str = ""
+
+
+ChangeKind = Literal["create", "update", "remove", "unchanged"]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One file that a plan creates, updates, removes or leaves as it is."""
+
+    kind: ChangeKind
+    path: str
+    old: bytes | None
+    new: bytes | None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The difference between the wanted outputs and the output folder."""
+
+    out: str
+    changes: tuple[Change, ...]
+
+    def of_kind(self, kind: ChangeKind) -> tuple[Change, ...]:
+        """The changes of one kind, in path order."""
+        return tuple(c for c in self.changes if c.kind == kind)
+
+    @property
+    def pending(self) -> tuple[Change, ...]:
+        """The changes that would alter the folder."""
+        return tuple(c for c in self.changes if c.kind != "unchanged")

@@ -1,0 +1,100 @@
+"""Run the stages over every spec: load, validate, render, format, verify, then plan."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from . import load, write
+from .config import Settings
+from .digest import header, inputs_digest
+from .format import format_source
+from .model import InputError, Output, Plan, Position, Problem, Spec, TemplateSet
+from .plan import make_plan
+from .render import check_templates, render
+from .validate import validate
+from .verify import compile_problem
+
+
+@dataclass(frozen=True)
+class Build:
+    """Every valid spec and its finished output, in spec order."""
+
+    specs: tuple[Spec, ...]
+    outputs: tuple[Output, ...]
+
+
+def produce(spec: Spec, templates: TemplateSet) -> Output | Problem:
+    """One spec's output file: render, format, add the header, compile."""
+    template = templates.templates[spec.template]
+    source = render(spec, templates)
+    if isinstance(source, Problem):
+        return source
+    where = Position(template.path)
+    body = format_source(source, where)
+    if isinstance(body, Problem):
+        return Problem(body.where, f"{body.message} (rendering {spec.path})")
+    text = header(spec, inputs_digest(spec, templates), body) + body
+    problem = compile_problem(text, spec.output, where)
+    if problem is not None:
+        return Problem(problem.where, f"{problem.message} (rendering {spec.path})")
+    return Output(spec.output, text.encode("utf-8"), spec.path)
+
+
+def load_and_validate(
+    settings: Settings,
+) -> tuple[list[Spec], TemplateSet, list[Problem]]:
+    """The valid specs, the templates, and every problem found on the way."""
+    loaded = load.load_specs(settings)
+    templates, template_problems = load.load_templates(settings)
+    specs, problems = validate(loaded.documents, loaded.defaults, templates)
+    problems = [
+        *loaded.problems,
+        *template_problems,
+        *problems,
+        *check_templates(templates),
+    ]
+    return specs, templates, problems
+
+
+def build(settings: Settings) -> Build:
+    """Every output, or InputError listing every problem in every spec and template."""
+    specs, templates, problems = load_and_validate(settings)
+    broken = {p.where.file for p in problems}
+    outputs = []
+    for spec in specs:
+        template = templates.templates[spec.template]
+        if template.path in broken:
+            continue  # its syntax error is reported once, not once per spec
+        result = produce(spec, templates)
+        if isinstance(result, Problem):
+            problems.append(result)
+        else:
+            outputs.append(result)
+    if problems:
+        raise InputError(problems)
+    return Build(tuple(specs), tuple(outputs))
+
+
+def plan(settings: Settings, outputs: tuple[Output, ...]) -> Plan:
+    """The changes that bring the output folder to `outputs`."""
+    result, problems = make_plan(
+        settings.display(settings.out), outputs, load.load_outputs(settings)
+    )
+    if problems:
+        raise InputError(problems)
+    return result
+
+
+def generate(settings: Settings, on_wait: Callable[[], None] = lambda: None) -> Plan:
+    """Build everything, then bring the output folder up to date under its lock."""
+    outputs = build(settings).outputs
+    with write.locked(settings.state, settings.display(settings.state), on_wait):
+        changes = plan(settings, outputs)
+        write.apply(changes, settings.out)
+    return changes
+
+
+def check(settings: Settings) -> Plan:
+    """What `generate` would change; writes nothing."""
+    return plan(settings, build(settings).outputs)

@@ -1,0 +1,188 @@
+"""Templates to Python source: Jinja2 with values as literals, and legacy token templates.
+
+In a `.py.j2` template `{{ expr }}` renders the value as a Python literal, the
+way HTML autoescaping renders text safe: a string from a spec can never become
+code. `{{ name|identifier }}` is the one way to put a value in as code, and it
+accepts only a valid Python identifier.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+import traceback
+from functools import lru_cache
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from .literals import LiteralError, describe_path, to_literal
+from .model import Position, Problem, Spec, Template, TemplateSet
+from .pystrings import inside_strings
+
+LEGACY_TOKENS = re.compile(r"#(DAG_ID|MASTER_DICT)\b")
+
+
+class Code(str):
+    """Text that goes into the output as code; made only by checked filters."""
+
+
+def identifier(value: Any) -> Code:
+    """The value as a bare Python name; anything else is an error."""
+    if (
+        not isinstance(value, str)
+        or not value.isidentifier()
+        or keyword.iskeyword(value)
+    ):
+        raise jinja2.TemplateRuntimeError(
+            f"identifier: {value!r} is not a valid Python identifier"
+        )
+    return Code(value)
+
+
+def finalize(value: Any) -> str:
+    """How every `{{ expr }}` is written: as the value's Python literal."""
+    if isinstance(value, Code):
+        return value
+    if isinstance(value, jinja2.Undefined):
+        return str(value)  # StrictUndefined raises here, naming the missing name
+    return to_literal(value)
+
+
+@lru_cache(maxsize=8)
+def environment(templates: TemplateSet) -> jinja2.Environment:
+    """The Jinja2 environment over a template set; one per set and process."""
+    root = templates.root
+
+    def source(name: str) -> tuple[str, str, Any] | None:
+        text = templates.jinja_sources.get(name)
+        return None if text is None else (text, f"{root}/{name}", lambda: True)
+
+    # Templates are trusted code, but the sandbox keeps them from reaching
+    # Python internals through spec values, and immutability keeps them pure.
+    env = ImmutableSandboxedEnvironment(
+        loader=jinja2.FunctionLoader(source),
+        undefined=jinja2.StrictUndefined,
+        finalize=finalize,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["identifier"] = identifier
+    return env
+
+
+def _template_position(
+    error: BaseException, templates: TemplateSet, fallback: str
+) -> Position:
+    """Where in a template an exception was raised, from Jinja's rewritten traceback."""
+    lineno = getattr(error, "lineno", None)
+    filename = getattr(error, "filename", None)
+    if filename and lineno:
+        return Position(filename, lineno)
+    prefix = f"{templates.root}/"
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        if frame.filename.startswith(prefix) and frame.lineno:
+            return Position(frame.filename, frame.lineno)
+    return Position(fallback)
+
+
+_VALUE_IN_STRING = (
+    "a value inside a Python string literal: dagsmith writes values as literals, "
+    "quotes included, so a spec string could end the string early; build the string "
+    'in the expression instead, e.g. {{ "prefix_" ~ name }}'
+)
+
+
+def check_jinja_source(name: str, templates: TemplateSet) -> list[Problem]:
+    """Syntax errors of one Jinja2 source, and `{{ }}` placed inside a Python string."""
+    env = environment(templates)
+    shown = f"{templates.root}/{name}"
+    source = templates.jinja_sources[name]
+    try:
+        tokens = list(env.lex(source, name, shown))
+        env.parse(source, name, shown)
+    except jinja2.TemplateSyntaxError as error:
+        return [
+            Problem(
+                Position(shown, error.lineno), f"template syntax error: {error.message}"
+            )
+        ]
+    # The Python the template writes, with every {{ }} as a bare name `_`.
+    skeleton, lines = "", dict[int, int]()
+    for line, kind, value in tokens:
+        if kind == "data":
+            skeleton += value
+        elif kind == "variable_begin":
+            lines[len(skeleton)] = line
+            skeleton += "_"
+    return [
+        Problem(Position(shown, lines[offset]), _VALUE_IN_STRING)
+        for offset in inside_strings(skeleton, sorted(lines))
+    ]
+
+
+def check_legacy_source(template: Template) -> list[Problem]:
+    """Missing #DAG_ID/#MASTER_DICT tokens, and tokens inside a Python string."""
+    found = list(LEGACY_TOKENS.finditer(template.source))
+    missing = {"DAG_ID", "MASTER_DICT"} - {m.group(1) for m in found}
+    problems = [
+        Problem(Position(template.path), f"legacy template has no #{token} token")
+        for token in sorted(missing)
+    ]
+    skeleton = LEGACY_TOKENS.sub(lambda m: "_" * len(m.group(0)), template.source)
+    for offset in inside_strings(skeleton, [m.start() + 1 for m in found]):
+        line = template.source.count("\n", 0, offset) + 1
+        problems.append(
+            Problem(Position(template.path, line), _VALUE_IN_STRING.split(";")[0])
+        )
+    return problems
+
+
+def check_templates(templates: TemplateSet) -> list[Problem]:
+    """Problems of every template in the set, before any spec is rendered."""
+    problems = []
+    for name in sorted(templates.jinja_sources):
+        problems += check_jinja_source(name, templates)
+    for template in templates.templates.values():
+        if template.kind == "legacy":
+            problems += check_legacy_source(template)
+    return problems
+
+
+def render_legacy(spec: Spec, template: Template) -> str:
+    """The old dag_creator's substitution, with exact literals for the two tokens."""
+    values = {
+        "DAG_ID": to_literal(spec.dag_id),
+        "MASTER_DICT": to_literal(spec.master_dict),
+    }
+    return LEGACY_TOKENS.sub(lambda match: values[match.group(1)], template.source)
+
+
+def render(spec: Spec, templates: TemplateSet) -> str | Problem:
+    """The spec's template rendered to Python source (not yet formatted), or a Problem."""
+    template = templates.templates[spec.template]
+    if template.kind == "legacy":
+        return render_legacy(spec, template)
+    context = {
+        "dag_id": spec.dag_id,
+        "namespace": spec.namespace,
+        "template": spec.template,
+        "spec": spec.path,
+        "master_dict": spec.master_dict,
+    }
+    at = f"while rendering {spec.path} (dag_id {spec.dag_id})"
+    try:
+        name = template.path.removeprefix(f"{templates.root}/")
+        return environment(templates).get_template(name).render(context)
+    except LiteralError as error:
+        where = _template_position(error, templates, template.path)
+        return Problem(
+            where,
+            f"{describe_path(error.path) if error.path else 'value'}: {error.message} {at}",
+        )
+    except jinja2.TemplateError as error:
+        where = _template_position(error, templates, template.path)
+        return Problem(where, f"{error.message or type(error).__name__} {at}")

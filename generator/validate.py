@@ -1,0 +1,283 @@
+"""Check spec documents against the spec schema, their template and its contract."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+import jsonschema
+from jsonschema.exceptions import ValidationError
+
+from .literals import LiteralError, describe_path, to_literal
+from .model import Document, Problem, Spec, Template, TemplateSet
+
+DAG_ID_PATTERN = r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,249}$"
+NAME_PATTERN = r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}$"
+
+_NAME_RULE = (
+    "letters, digits, '_', '.' and '-', not starting with '.': a name, never a path"
+)
+SPEC_PROPERTIES: dict[str, dict[str, Any]] = {
+    "dag_id": {
+        "type": "string",
+        "pattern": DAG_ID_PATTERN,
+        "description": "The Airflow DAG id, unique across all specs: "
+        "letters, digits, '_', '.' and '-', at most 250, not starting with '.'.",
+    },
+    "template": {
+        "type": "string",
+        "pattern": NAME_PATTERN,
+        "description": "Template name: templates/NAME.py.j2 (Jinja2) or templates/NAME.template "
+        f"(legacy); {_NAME_RULE}.",
+    },
+    "namespace": {
+        "type": "string",
+        "pattern": NAME_PATTERN,
+        "description": f"Output folder under generated_dags/; {_NAME_RULE}.",
+    },
+    "master_dict": {
+        "type": "object",
+        "description": "The DAG's parameters, embedded in the DAG file as a Python literal.",
+    },
+}
+SPEC_KEYS = tuple(SPEC_PROPERTIES)
+
+SPEC_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://dagsmith.dev/schema/spec.json",
+    "title": "dagsmith spec",
+    "description": "One DAG for dagsmith to generate from a template.",
+    "type": "object",
+    "properties": SPEC_PROPERTIES,
+    "required": list(SPEC_KEYS),
+    "additionalProperties": False,
+}
+
+DEFAULTS_SCHEMA: dict[str, Any] = {
+    "title": "dagsmith folder defaults (_defaults.yaml)",
+    "type": "object",
+    "properties": {k: v for k, v in SPEC_PROPERTIES.items() if k != "dag_id"},
+    "additionalProperties": False,
+}
+
+
+def _pattern(
+    validator: Any, pattern: str, instance: Any, schema: Mapping[str, Any]
+) -> Iterator[ValidationError]:
+    # JSON Schema's `$` is ECMA's; Python's also matches before a final newline.
+    if isinstance(instance, str) and not re.fullmatch(pattern.strip("^$"), instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_SpecValidator = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+    jsonschema.Draft202012Validator, {"pattern": _pattern}
+)
+_TYPE_NAMES = {
+    "object": "a mapping",
+    "string": "a string",
+    "array": "a list",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "null",
+}
+
+
+def yaml_type(value: Any) -> str:
+    """How a value reads in YAML terms, for messages."""
+    for kind, name in (
+        (bool, "a boolean"),
+        (int, "an integer"),
+        (float, "a number"),
+        (str, "a string"),
+        (list, "a list"),
+        (dict, "a mapping"),
+    ):
+        if isinstance(value, kind):
+            return name
+    return "null" if value is None else f"a {type(value).__name__}"
+
+
+def _unknown_key(document: Document, key: Any, allowed: list[str]) -> Problem:
+    close = difflib.get_close_matches(str(key), allowed, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return Problem(
+        document.position_of((key,), key=True),
+        f"unknown key {key!r}; {hint}(allowed: {', '.join(allowed)})",
+    )
+
+
+def _spec_problems(
+    document: Document, error: ValidationError, allowed: list[str]
+) -> list[Problem]:
+    path = tuple(error.absolute_path)
+    if error.validator == "required":
+        missing = re.sub(r" is a required property$", "", error.message)
+        return [Problem(document.start, f"missing required key {missing}")]
+    if error.validator == "additionalProperties":
+        extra = [k for k in document.data if k not in allowed]
+        return [_unknown_key(document, k, allowed) for k in extra]
+    where = document.position_of(path)
+    name = describe_path(path)
+    if error.validator == "type":
+        got = yaml_type(error.instance)
+        if not path:
+            return [
+                Problem(
+                    where, f"a spec is a mapping of {', '.join(allowed)}; got {got}"
+                )
+            ]
+        expected = _TYPE_NAMES.get(
+            str(error.validator_value), str(error.validator_value)
+        )
+        return [Problem(where, f"{name}: expected {expected}, got {got}")]
+    hint = (
+        error.schema.get("description", "") if isinstance(error.schema, Mapping) else ""
+    )
+    return [Problem(where, f"{name}: {error.instance!r} is not valid. {hint}".rstrip())]
+
+
+def check_shape(document: Document, schema: Mapping[str, Any]) -> list[Problem]:
+    """Problems of a document against the spec (or defaults) schema."""
+    allowed = list(schema["properties"])
+    errors = _SpecValidator(schema).iter_errors(document.data)
+    return [p for e in errors for p in _spec_problems(document, e, allowed)]
+
+
+def check_contract_schema(template: Template) -> list[Problem]:
+    """Problems of the template's contract as a JSON Schema document itself."""
+    contract = template.contract
+    if contract is None:
+        return []
+    try:
+        jsonschema.Draft202012Validator.check_schema(contract.data)
+    except jsonschema.SchemaError as error:
+        where = contract.position_of(tuple(error.absolute_path))
+        return [Problem(where, f"invalid JSON Schema contract: {error.message}")]
+    return []
+
+
+def check_contract(document: Document, template: Template) -> list[Problem]:
+    """Problems of a spec's master_dict against its template's contract."""
+    contract = template.contract
+    if contract is None:
+        return []
+    validator = jsonschema.Draft202012Validator(
+        contract.data, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    master_dict = document.data["master_dict"]
+    problems = []
+    for error in sorted(
+        validator.iter_errors(master_dict), key=lambda e: list(map(str, e.path))
+    ):
+        path = ("master_dict", *error.absolute_path)
+        problems.append(
+            Problem(
+                document.position_of(path),
+                f"{describe_path(path)}: {error.message} (contract {contract.path})",
+            )
+        )
+    return problems
+
+
+def check_template_name(document: Document, templates: TemplateSet) -> list[Problem]:
+    """A problem when the spec's template does not exist."""
+    name = document.data["template"]
+    if name in templates.templates:
+        return []
+    stem = re.sub(r"(\.py\.j2|\.template|\.py)$", "", name)
+    if stem != name and stem in templates.templates:
+        hint = f"write the name without its extension: template: {stem}"
+    else:
+        known = ", ".join(templates.templates) or "none"
+        where = f"{templates.root}/{name}"
+        hint = f"no {where}.py.j2 or {where}.template (templates: {known})"
+    return [
+        Problem(
+            document.position_of(("template",)), f"unknown template {name!r}: {hint}"
+        )
+    ]
+
+
+def check_literals(document: Document) -> list[Problem]:
+    """A problem for every master_dict value with no exact Python literal."""
+    try:
+        to_literal(document.data["master_dict"], ("master_dict",))
+    except LiteralError as error:
+        return [
+            Problem(
+                document.position_of(error.path),
+                f"{describe_path(error.path)}: {error.message}",
+            )
+        ]
+    return []
+
+
+def check_unique(specs: list[Spec]) -> list[Problem]:
+    """Problems for dag_ids, and output files, claimed by more than one spec."""
+    problems = []
+    by_id: dict[str, Spec] = {}
+    by_output: dict[str, Spec] = {}
+    for spec in sorted(specs, key=lambda s: (s.path, s.document.index)):
+        first = by_id.setdefault(spec.dag_id, spec)
+        if first is not spec:
+            problems.append(
+                Problem(
+                    spec.document.position_of(("dag_id",)),
+                    f"dag_id {spec.dag_id!r} is already used by "
+                    f"{first.document.position_of(('dag_id',))}",
+                )
+            )
+            continue
+        # Two outputs that differ only in case clash on macOS and Windows checkouts.
+        first = by_output.setdefault(spec.output.lower(), spec)
+        if first is not spec:
+            problems.append(
+                Problem(
+                    spec.document.position_of(("dag_id",)),
+                    f"output {spec.output} differs only in case from {first.output} "
+                    f"({first.path}); rename one dag_id",
+                )
+            )
+    return problems
+
+
+def validate(
+    documents: Iterable[Document], defaults: Iterable[Document], templates: TemplateSet
+) -> tuple[list[Spec], list[Problem]]:
+    """The valid specs, and every problem of the documents, defaults and contracts."""
+    problems: list[Problem] = []
+    for document in defaults:
+        problems += check_shape(document, DEFAULTS_SCHEMA)
+    for template in templates.templates.values():
+        problems += check_contract_schema(template)
+    broken_contracts = {p.where.file for p in problems}
+    specs = []
+    for document in documents:
+        found = check_shape(document, SPEC_SCHEMA)
+        if not found:
+            found = check_template_name(document, templates) + check_literals(document)
+        if not found:
+            template = templates.templates[document.data["template"]]
+            if (
+                template.contract is None
+                or template.contract.path not in broken_contracts
+            ):
+                found = check_contract(document, template)
+        if found:
+            problems += found
+            continue
+        data = document.data
+        specs.append(
+            Spec(
+                data["dag_id"],
+                data["template"],
+                data["namespace"],
+                data["master_dict"],
+                document,
+            )
+        )
+    problems += check_unique(specs)
+    return specs, problems

@@ -1,0 +1,74 @@
+"""Shared fixtures: a throwaway copy of the example project, and a CLI runner."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from generator.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="Rewrite tests/golden/ from the current output (review the diff).",
+    )
+
+
+@dataclass
+class Project:
+    """A dagsmith project in a temporary folder, which is the working folder."""
+
+    root: Path
+
+    def write(self, relative: str, text: str | bytes) -> Path:
+        path = self.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text, encoding="utf-8")
+        return path
+
+    def read(self, relative: str) -> str:
+        return (self.root / relative).read_text(encoding="utf-8")
+
+    def outputs(self) -> dict[str, bytes]:
+        """Every file under generated_dags/, by relative path."""
+        out = self.root / "generated_dags"
+        return {
+            p.relative_to(out).as_posix(): p.read_bytes()
+            for p in sorted(out.rglob("*"))
+            if p.is_file()
+        }
+
+    def run(self, *args: str) -> Result:
+        """Run `dagsmith ARGS` in-process; exceptions other than exits propagate."""
+        return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    """The repository's example specs and templates, not yet generated."""
+    for folder in ("specs", "templates"):
+        shutil.copytree(REPO / folder, tmp_path / folder)
+    (tmp_path / "pyproject.toml").write_text("[tool.dagsmith]\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    return Project(tmp_path)
+
+
+@pytest.fixture
+def empty_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    """A project with empty specs/ and templates/ folders."""
+    for folder in ("specs", "templates"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "pyproject.toml").write_text("[tool.dagsmith]\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    return Project(tmp_path)

@@ -1,0 +1,491 @@
+"""Every class of bad input: exit 2, `file:line` in the message, no traceback, nothing written."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from conftest import Project
+
+GOOD = """\
+dag_id: good_dag
+template: etl_tables
+namespace: etl
+master_dict:
+  source: sales_db
+  schedule: null
+  tables:
+    - {name: orders, key: order_id}
+"""
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    files: dict[str, str | bytes]
+    where: str
+    message: str
+    setup: Callable[[Project], None] | None = field(default=None)
+
+
+def symlink_outside(project: Project) -> None:
+    outside = project.root.parent / f"{project.root.name}-outside.yaml"
+    outside.write_text(GOOD)
+    os.symlink(outside, project.root / "specs/linked.yaml")
+
+
+CASES = [
+    Case(
+        "yaml syntax",
+        {"specs/bad.yaml": GOOD.replace("namespace: etl", "namespace: [etl")},
+        "specs/bad.yaml:4:",
+        "invalid YAML",
+    ),
+    Case(
+        "yaml indentation",
+        {"specs/bad.yaml": GOOD.replace("  source:", " source:")},
+        "specs/bad.yaml:6:",
+        "invalid YAML",
+    ),
+    Case(
+        "duplicate key",
+        {"specs/bad.yaml": GOOD + "dag_id: other\n"},
+        "specs/bad.yaml:9:1",
+        "duplicate key 'dag_id' (first at line 1)",
+    ),
+    Case(
+        "duplicate nested key",
+        {"specs/bad.yaml": GOOD.replace("  schedule: null", "  source: x")},
+        "specs/bad.yaml:6:3",
+        "duplicate key 'source'",
+    ),
+    Case(
+        "python object tag",
+        {
+            "specs/bad.yaml": GOOD.replace(
+                "sales_db", "!!python/object/apply:os.system ['true']"
+            )
+        },
+        "specs/bad.yaml:5:",
+        "no tags that build Python objects",
+    ),
+    Case(
+        "missing dag_id",
+        {"specs/bad.yaml": GOOD.replace("dag_id: good_dag", "# no id")},
+        "specs/bad.yaml:2:1",
+        "missing required key 'dag_id'",
+    ),
+    Case(
+        "missing master_dict",
+        {"specs/bad.yaml": "\n".join(GOOD.splitlines()[:3]) + "\n"},
+        "specs/bad.yaml:1:1",
+        "missing required key 'master_dict'",
+    ),
+    Case(
+        "unknown key",
+        {"specs/bad.yaml": GOOD + "shedule: '@daily'\n"},
+        "specs/bad.yaml:9:1",
+        "unknown key 'shedule'",
+    ),
+    Case(
+        "typo of a key",
+        {"specs/bad.yaml": GOOD.replace("dag_id:", "dagid:")},
+        "specs/bad.yaml:1:1",
+        "did you mean 'dag_id'?",
+    ),
+    Case(
+        "dag_id with a space",
+        {"specs/bad.yaml": GOOD.replace("good_dag", "good dag")},
+        "specs/bad.yaml:1:9",
+        "dag_id: 'good dag' is not valid",
+    ),
+    Case(
+        "dag_id too long",
+        {"specs/bad.yaml": GOOD.replace("good_dag", "d" * 251)},
+        "specs/bad.yaml:1:9",
+        "at most 250",
+    ),
+    Case(
+        "dag_id hidden file",
+        {"specs/bad.yaml": GOOD.replace("good_dag", ".hidden")},
+        "specs/bad.yaml:1:9",
+        "not starting with '.'",
+    ),
+    Case(
+        "dag_id path",
+        {"specs/bad.yaml": GOOD.replace("good_dag", "../../evil")},
+        "specs/bad.yaml:1:9",
+        "dag_id: '../../evil' is not valid",
+    ),
+    Case(
+        "dag_id trailing newline",
+        {"specs/bad.yaml": GOOD.replace("good_dag", '"good_dag\\n"')},
+        "specs/bad.yaml:1:9",
+        "is not valid",
+    ),
+    Case(
+        "dag_id not a string",
+        {"specs/bad.yaml": GOOD.replace("good_dag", "12")},
+        "specs/bad.yaml:1:9",
+        "dag_id: expected a string, got an integer",
+    ),
+    Case(
+        "namespace escapes",
+        {"specs/bad.yaml": GOOD.replace("namespace: etl", "namespace: ../../etc")},
+        "specs/bad.yaml:3:12",
+        "a name, never a path",
+    ),
+    Case(
+        "namespace absolute",
+        {"specs/bad.yaml": GOOD.replace("namespace: etl", "namespace: /etc")},
+        "specs/bad.yaml:3:12",
+        "a name, never a path",
+    ),
+    Case(
+        "namespace dot-dot",
+        {"specs/bad.yaml": GOOD.replace("namespace: etl", "namespace: '..'")},
+        "specs/bad.yaml:3:12",
+        "a name, never a path",
+    ),
+    Case(
+        "template escapes",
+        {
+            "specs/bad.yaml": GOOD.replace(
+                "template: etl_tables", "template: ../etc/passwd"
+            )
+        },
+        "specs/bad.yaml:2:11",
+        "a name, never a path",
+    ),
+    Case(
+        "unknown template",
+        {"specs/bad.yaml": GOOD.replace("template: etl_tables", "template: nope")},
+        "specs/bad.yaml:2:11",
+        "unknown template 'nope'",
+    ),
+    Case(
+        "template with extension",
+        {
+            "specs/bad.yaml": GOOD.replace(
+                "template: etl_tables", "template: etl_tables.py.j2"
+            )
+        },
+        "specs/bad.yaml:2:11",
+        "write the name without its extension: template: etl_tables",
+    ),
+    Case(
+        "master_dict a list",
+        {
+            "specs/bad.yaml": "\n".join(GOOD.splitlines()[:3])
+            + "\nmaster_dict: [1, 2]\n"
+        },
+        "specs/bad.yaml:4:14",
+        "master_dict: expected a mapping, got a list",
+    ),
+    Case(
+        "document a list",
+        {"specs/bad.yaml": "- dag_id: x\n"},
+        "specs/bad.yaml:1:1",
+        "a spec is a mapping of dag_id, template, namespace, master_dict",
+    ),
+    Case(
+        "clash of dag_ids",
+        {
+            "specs/a.yaml": GOOD,
+            "specs/b.yaml": GOOD.replace("namespace: etl", "namespace: other"),
+        },
+        "specs/b.yaml:1:9",
+        "dag_id 'good_dag' is already used by specs/a.yaml:1:9",
+    ),
+    Case(
+        "clash of outputs by case",
+        {"specs/a.yaml": GOOD, "specs/b.yaml": GOOD.replace("good_dag", "Good_Dag")},
+        "specs/b.yaml:1:9",
+        "differs only in case",
+    ),
+    Case(
+        "contract: missing key",
+        {"specs/bad.yaml": GOOD.replace("  source: sales_db\n", "  # none\n")},
+        "specs/bad.yaml:4:",
+        "'source' is a required property (contract templates/etl_tables.schema.yaml)",
+    ),
+    Case(
+        "contract: wrong type",
+        {"specs/bad.yaml": GOOD.replace("schedule: null", "schedule: 5")},
+        "specs/bad.yaml:6:13",
+        "master_dict.schedule: 5 is not of type 'string', 'null'",
+    ),
+    Case(
+        "contract: pattern",
+        {"specs/bad.yaml": GOOD.replace("source: sales_db", "source: Sales DB")},
+        "specs/bad.yaml:5:11",
+        "master_dict.source: 'Sales DB' does not match",
+    ),
+    Case(
+        "contract: extra key",
+        {"specs/bad.yaml": GOOD + "  owner: me\n"},
+        "specs/bad.yaml:4:",
+        "Additional properties are not allowed ('owner' was unexpected)",
+    ),
+    Case(
+        "contract: nested item",
+        {"specs/bad.yaml": GOOD.replace("key: order_id}", "key: 7}")},
+        "specs/bad.yaml:8:",
+        "master_dict.tables[0].key: 7 is not of type 'string'",
+    ),
+    Case(
+        "contract: empty list",
+        {
+            "specs/bad.yaml": GOOD.replace(
+                "  tables:\n    - {name: orders, key: order_id}\n", "  tables: []\n"
+            )
+        },
+        "specs/bad.yaml:7:11",
+        "should be non-empty",
+    ),
+    Case(
+        "contract: bad email",
+        {
+            "specs/bad.yaml": (
+                "dag_id: r\ntemplate: tenant_report\nnamespace: r\nmaster_dict:\n"
+                "  tenant: t\n  schedule: null\n  metrics: [a]\n  recipients: [not-an-email]\n"
+            )
+        },
+        "specs/bad.yaml:8:16",
+        "'not-an-email' is not a 'email'",
+    ),
+    Case(
+        "contract itself invalid",
+        {"templates/etl_tables.schema.yaml": "type: 12\n"},
+        "templates/etl_tables.schema.yaml:1:",
+        "invalid JSON Schema contract",
+    ),
+    Case(
+        "contract without template",
+        {"templates/gone.schema.yaml": "type: object\n"},
+        "templates/gone.schema.yaml:1:1",
+        "contract for template 'gone', which does not exist",
+    ),
+    Case(
+        "jinja syntax error",
+        {"templates/etl_tables.py.j2": "x = 1\n{% for %}\n"},
+        "templates/etl_tables.py.j2:2",
+        "template syntax error",
+    ),
+    Case(
+        "jinja undefined name",
+        {"templates/etl_tables.py.j2": "x = 1\ny = {{ nope }}\n"},
+        "templates/etl_tables.py.j2:2",
+        "'nope' is undefined while rendering specs/",
+    ),
+    Case(
+        "jinja missing key",
+        {"templates/etl_tables.py.j2": "x = {{ master_dict.missing }}\n"},
+        "templates/etl_tables.py.j2:1",
+        "has no attribute 'missing' while rendering specs/",
+    ),
+    Case(
+        "renders invalid python",
+        {"templates/etl_tables.py.j2": "def f(:\n    pass\n"},
+        "templates/etl_tables.py.j2:1:1",
+        "renders to invalid Python",
+    ),
+    Case(
+        "renders python that does not compile",
+        {"templates/etl_tables.py.j2": "return 1\n"},
+        "templates/etl_tables.py.j2:1:1",
+        "does not compile: 'return' outside function",
+    ),
+    Case(
+        "value inside a python string",
+        {"templates/etl_tables.py.j2": 'x = "id_{{ dag_id }}"\n'},
+        "templates/etl_tables.py.j2:1",
+        "a value inside a Python string literal",
+    ),
+    Case(
+        "value inside a docstring",
+        {"templates/etl_tables.py.j2": '"""DAG\n\nfor {{ dag_id }}.\n"""\n'},
+        "templates/etl_tables.py.j2:3",
+        "a value inside a Python string literal",
+    ),
+    Case(
+        "identifier filter refuses",
+        {
+            "templates/etl_tables.py.j2": (
+                "{{ master_dict.source|identifier }} = 1\nx = {{ dag_id|identifier }}\n"
+            ),
+            "specs/bad.yaml": GOOD.replace("good_dag", "good-dag"),
+        },
+        "templates/etl_tables.py.j2:2",
+        "'good-dag' is not a valid Python identifier",
+    ),
+    Case(
+        "legacy template without token",
+        {"templates/cleanup_dag.template": "x = #DAG_ID\n"},
+        "templates/cleanup_dag.template:1:1",
+        "legacy template has no #MASTER_DICT token",
+    ),
+    Case(
+        "legacy token in a string",
+        {
+            "templates/cleanup_dag.template": "x = #DAG_ID\ny = #MASTER_DICT\n'''#DAG_ID'''\n"
+        },
+        "templates/cleanup_dag.template:3",
+        "a value inside a Python string literal",
+    ),
+    Case(
+        "template defined twice",
+        {"templates/etl_tables.template": "a = #DAG_ID\nb = #MASTER_DICT\n"},
+        "templates/etl_tables.template:1:1",
+        "template 'etl_tables' is defined twice",
+    ),
+    Case(
+        "empty file",
+        {"specs/bad.yaml": ""},
+        "specs/bad.yaml:1:1",
+        "holds no spec: it is empty",
+    ),
+    Case(
+        "only comments",
+        {"specs/bad.yaml": "# nothing yet\n"},
+        "specs/bad.yaml:1:1",
+        "holds no spec",
+    ),
+    Case(
+        "binary file",
+        {"specs/bad.yaml": b"\x89PNG\r\n\x1a\n\x00\x00"},
+        "specs/bad.yaml:1:1",
+        "is not UTF-8 text",
+    ),
+    Case(
+        "latin-1 file",
+        {"specs/bad.yaml": GOOD.replace("sales_db", "caf\xe9").encode("latin-1")},
+        "specs/bad.yaml:5:",
+        "is not UTF-8 text (byte 0xe9)",
+    ),
+    Case(
+        "null byte",
+        {"specs/bad.yaml": GOOD.replace("sales_db", "sales\x00db")},
+        "specs/bad.yaml:5:",
+        "is not allowed in a YAML file",
+    ),
+    Case(
+        "yaml 1.1 boolean",
+        {"specs/bad.yaml": GOOD.replace("schedule: null", "schedule: no")},
+        "specs/bad.yaml:6:13",
+        "'no' is read by YAML 1.1 as the boolean False",
+    ),
+    Case(
+        "base-60 number",
+        {"specs/bad.yaml": GOOD.replace("schedule: null", "schedule: 12:30")},
+        "specs/bad.yaml:6:13",
+        "base-60 number",
+    ),
+    Case(
+        "nan",
+        {"specs/bad.yaml": GOOD + "  ratio: .nan\n"},
+        "specs/bad.yaml:9:10",
+        "master_dict.ratio: nan has no Python literal",
+    ),
+    Case(
+        "infinity",
+        {"specs/bad.yaml": GOOD + "  ratio: -.inf\n"},
+        "specs/bad.yaml:9:10",
+        "-inf has no Python literal",
+    ),
+    Case(
+        "unquoted date",
+        {"specs/bad.yaml": GOOD + "  since: 2026-01-31\n"},
+        "specs/bad.yaml:9:10",
+        "a date has no exact Python literal; quote it",
+    ),
+    Case(
+        "set",
+        {"specs/bad.yaml": GOOD + "  ids: !!set {a, b}\n"},
+        "specs/bad.yaml:9:8",
+        "a set has no exact Python literal; write a list",
+    ),
+    Case(
+        "huge integer",
+        {"specs/bad.yaml": GOOD + "  big: " + "9" * 5000 + "\n"},
+        "specs/bad.yaml:9:8",
+        "integer too long",
+    ),
+    Case(
+        "billion laughs",
+        {
+            "specs/bad.yaml": GOOD
+            + "".join(
+                (
+                    f"  l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]\n"
+                    if i
+                    else "  l0: &l0 [lol]\n"
+                )
+                for i in range(10)
+            )
+        },
+        "specs/bad.yaml:",
+        "document too large",
+    ),
+    Case(
+        "deep nesting",
+        {"specs/bad.yaml": GOOD + "  deep: " + "[" * 150 + "]" * 150 + "\n"},
+        "specs/bad.yaml:",
+        "document too large",
+    ),
+    Case(
+        "defaults with dag_id",
+        {"specs/_defaults.yaml": "dag_id: shared\n"},
+        "specs/_defaults.yaml:1:1",
+        "unknown key 'dag_id'",
+    ),
+    Case(
+        "defaults bad namespace",
+        {"specs/etl/_defaults.yaml": "namespace: a/b\n"},
+        "specs/etl/_defaults.yaml:1:12",
+        "a name, never a path",
+    ),
+    Case(
+        "error in the second document",
+        {"specs/bad.yaml": GOOD + "---\n" + GOOD.replace("good_dag", "bad id")},
+        "specs/bad.yaml:10:9",
+        "dag_id: 'bad id' is not valid",
+    ),
+    Case(
+        "symlink outside the project",
+        {},
+        "specs/linked.yaml:1:1",
+        "symlink to a file outside the project",
+        setup=symlink_outside,
+    ),
+]
+
+
+def test_there_are_at_least_thirty_classes() -> None:
+    assert len({c.name for c in CASES}) == len(CASES) >= 30
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_bad_input_is_refused(project: Project, case: Case) -> None:
+    # One good spec is enough to prove that nothing is written; fewer renders, faster.
+    for path in sorted((project.root / "specs").rglob("*.yaml")):
+        if path.name != "inventory.yaml":
+            path.unlink()
+    assert project.run("generate").exit_code == 0
+    before = project.outputs()
+    for relative, content in case.files.items():
+        project.write(relative, content)
+    if case.setup:
+        case.setup(project)
+    for command in ("generate", "check", "validate"):
+        result = project.run(command)
+        assert result.exit_code == 2, (command, result.output)
+        assert "Traceback" not in result.output
+        lines = [
+            line for line in result.stderr.splitlines() if line.startswith(case.where)
+        ]
+        assert any(case.message in line for line in lines), result.stderr
+        assert result.stderr.rstrip().endswith("Nothing was written.")
+        assert project.outputs() == before
