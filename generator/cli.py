@@ -19,6 +19,7 @@ from .format import black_version
 from .model import DagsmithError, Plan
 from .plan import unified_diff
 from .validate import SPEC_SCHEMA
+from .verify import AirflowMissing
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -248,3 +249,51 @@ def schema() -> None:
       # yaml-language-server: $schema=../spec.schema.json
     """
     click.echo(json.dumps(SPEC_SCHEMA, indent=2))
+
+
+@main.command()
+@click.option(
+    "--python",
+    default=sys.executable,
+    show_default="this interpreter",
+    metavar="PATH",
+    help="The Python interpreter that has Apache Airflow installed.",
+)
+@click.option(
+    "--slow",
+    default=1.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Flag files whose top-level code takes longer than this to parse.",
+)
+@folder_options
+def verify(settings: Settings, python: str, slow: float) -> None:
+    """Load the output in a real Airflow DagBag.
+
+    Fails (exit 1) on any import error, on a file that defines no DAG or
+    more than one, or on a DAG whose id is not its spec's. Runs Airflow in a
+    subprocess with a throwaway AIRFLOW_HOME; needs `dagsmith[airflow]`.
+
+    \b
+    Example:
+      dagsmith verify
+      dagsmith verify --python ../airflow2-venv/bin/python
+    """
+    try:
+        report = pipeline.verify(settings, python)
+    except AirflowMissing as error:
+        say(f"dagsmith: {error}")
+        sys.exit(EXIT_INVALID)
+    out = settings.display(settings.out)
+    for parsed in report.files:
+        flag = (
+            _color("  slow: keep top-level code light", fg="yellow")
+            if parsed.seconds > slow
+            else ""
+        )
+        say(f"{parsed.seconds * 1000:8.1f} ms  {out}/{parsed.path}{flag}")
+    total = sum(p.seconds for p in report.files)
+    say(
+        f"dagsmith: {len(report.files)} files load in Airflow {report.airflow}, "
+        f"one DAG each, parsed in {total:.2f}s"
+    )

@@ -82,6 +82,13 @@ def _merge(
         if not (isinstance(old, Mapping) and isinstance(new, Mapping)):
             take(path)
             return new
+        # The merged mapping itself is where the overriding document wrote it.
+        for table, source in (
+            (positions, over.positions),
+            (key_positions, over.key_positions),
+        ):
+            if path in source:
+                table[path] = source[path]
         merged = dict(old)
         for key, value in new.items():
             child = (*path, key)

@@ -9,11 +9,20 @@ from . import load, write
 from .config import Settings
 from .digest import header, inputs_digest
 from .format import format_source
-from .model import InputError, Output, Plan, Position, Problem, Spec, TemplateSet
+from .model import (
+    InputError,
+    Output,
+    Plan,
+    Position,
+    Problem,
+    Spec,
+    TemplateSet,
+    VerifyError,
+)
 from .plan import make_plan
 from .render import check_templates, render
 from .validate import validate
-from .verify import compile_problem
+from .verify import DagBagReport, check_parsed, compile_problem, parse_in_airflow
 
 
 @dataclass(frozen=True)
@@ -93,6 +102,28 @@ def generate(settings: Settings, on_wait: Callable[[], None] = lambda: None) -> 
         changes = plan(settings, outputs)
         write.apply(changes, settings.out)
     return changes
+
+
+def verify(settings: Settings, python: str) -> DagBagReport:
+    """Parse every spec's output file in a real Airflow DagBag; VerifyError on failure."""
+    specs, _, problems = load_and_validate(settings)
+    if problems:
+        raise InputError(problems)
+    out = settings.display(settings.out)
+    present = [s.output for s in specs if (settings.out / s.output).is_file()]
+    missing = [
+        Problem(
+            Position(f"{out}/{s.output}"),
+            f"missing; run `dagsmith generate` ({s.path})",
+        )
+        for s in specs
+        if s.output not in present
+    ]
+    report = parse_in_airflow(settings.out, sorted(present), python)
+    failed = missing + check_parsed(specs, out, report)
+    if failed:
+        raise VerifyError(failed)
+    return report
 
 
 def check(settings: Settings) -> Plan:

@@ -2,8 +2,10 @@
 
 In a `.py.j2` template `{{ expr }}` renders the value as a Python literal, the
 way HTML autoescaping renders text safe: a string from a spec can never become
-code. `{{ name|identifier }}` is the one way to put a value in as code, and it
-accepts only a valid Python identifier.
+code. Code comes only from the template itself: its text, the output of its
+macros (and `caller()` blocks), and `{{ name|identifier }}`, which accepts only
+a valid Python identifier. Any operation on a macro's output (`~`, `+`, a
+filter) gives a plain string again, which is written as a literal.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 import jinja2
+from jinja2.compiler import CodeGenerator, Frame
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .literals import LiteralError, describe_path, to_literal
@@ -50,6 +53,22 @@ def finalize(value: Any) -> str:
     return to_literal(value)
 
 
+class _CodeGenerator(CodeGenerator):
+    """Marks what macros, `caller()` blocks and recursive loops return as Code."""
+
+    def return_buffer_contents(
+        self, frame: Frame, force_unescaped: bool = False
+    ) -> None:
+        self.writeline(f"return environment.code(concat({frame.buffer}))")
+
+
+class _Environment(ImmutableSandboxedEnvironment):
+    # Templates are trusted code, but the sandbox keeps them from reaching Python
+    # internals through spec values, and immutability keeps rendering pure.
+    code_generator_class = _CodeGenerator
+    code = Code
+
+
 @lru_cache(maxsize=8)
 def environment(templates: TemplateSet) -> jinja2.Environment:
     """The Jinja2 environment over a template set; one per set and process."""
@@ -59,9 +78,7 @@ def environment(templates: TemplateSet) -> jinja2.Environment:
         text = templates.jinja_sources.get(name)
         return None if text is None else (text, f"{root}/{name}", lambda: True)
 
-    # Templates are trusted code, but the sandbox keeps them from reaching
-    # Python internals through spec values, and immutability keeps them pure.
-    env = ImmutableSandboxedEnvironment(
+    env = _Environment(
         loader=jinja2.FunctionLoader(source),
         undefined=jinja2.StrictUndefined,
         finalize=finalize,

@@ -2,12 +2,14 @@
 
 PyYAML's SafeLoader builds plain data and refuses tags that construct Python
 objects. On top of it this module refuses what YAML would silently guess:
-duplicate keys, YAML 1.1 booleans such as `no` and base-60 numbers such as
-`12:30`; and it refuses aliases that expand past a budget (billion laughs).
+duplicate keys, merge keys (`<<`), YAML 1.1 booleans such as `no`, octal
+numbers such as `010` and base-60 numbers such as `12:30`; and it refuses
+aliases that expand past a budget (billion laughs).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +25,8 @@ MAX_NUMBER_LENGTH = 4300
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _BOOL_TAG = "tag:yaml.org,2002:bool"
-_NUMBER_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
+_INT_TAG = "tag:yaml.org,2002:int"
+_NUMBER_TAGS = {_INT_TAG, "tag:yaml.org,2002:float"}
 
 
 class _Loader(yaml.SafeLoader):
@@ -80,7 +83,16 @@ def _check(walk: _Walk, node: yaml.Node, depth: int = 0) -> None:
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, yaml.Node] = {}
         for key_node, _ in node.value:
-            if key_node.tag == _MERGE_TAG or not isinstance(key_node, yaml.ScalarNode):
+            if key_node.tag == _MERGE_TAG:
+                walk.problems.append(
+                    Problem(
+                        walk.at(key_node),
+                        "merge keys (<<) are refused: they are YAML 1.1 only and hide where "
+                        "values come from; use _defaults.yaml or write the keys out",
+                    )
+                )
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
                 continue
             key = walk.loader.construct_object(key_node)
             if key in seen:
@@ -108,7 +120,7 @@ def _check_scalar(walk: _Walk, node: yaml.ScalarNode) -> None:
             Problem(
                 walk.at(node),
                 f"{text!r} is read by YAML 1.1 as the boolean "
-                f"{text.lower() in ('yes', 'on', 'y')}; "
+                f"{text.lower() in ('yes', 'on')}; "
                 f"write true or false, or quote it ('{text}') for a string",
             )
         )
@@ -117,6 +129,14 @@ def _check_scalar(walk: _Walk, node: yaml.ScalarNode) -> None:
             Problem(
                 walk.at(node),
                 "integer too long: Python reads back at most 4,300 digits",
+            )
+        )
+    elif node.tag == _INT_TAG and re.fullmatch(r"[-+]?0[0-7_]+", text):
+        walk.problems.append(
+            Problem(
+                walk.at(node),
+                f"{text!r} is read by YAML 1.1 as an octal number; "
+                f"write it without the leading 0, or quote it ('{text}') for a string",
             )
         )
     elif node.tag in _NUMBER_TAGS and ":" in text:

@@ -1,0 +1,62 @@
+"""Runs inside a subprocess with Airflow installed: parse DAG files, report as JSON.
+
+`python -m generator.airflow_probe REPORT FILE...` writes to REPORT, for each
+file, the DAG ids it defines, its import error, and how long it took to parse.
+Kept apart so dagsmith itself never imports Airflow.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import time
+from typing import Any
+
+
+def _dagbag() -> Any:
+    # Imported by name: dagsmith's own type checks must not depend on Airflow.
+    try:  # Airflow 3
+        module = importlib.import_module("airflow.dag_processing.dagbag")
+        return module.DagBag(
+            dag_folder="/nonexistent", collect_dags=False, safe_mode=False
+        )
+    except ImportError:  # Airflow 2.10+
+        module = importlib.import_module("airflow.models.dagbag")
+        return module.DagBag(
+            dag_folder="/nonexistent",
+            include_examples=False,
+            collect_dags=False,
+            safe_mode=False,
+        )
+
+
+def probe(paths: list[str]) -> dict[str, Any]:
+    """Parse each file in one DagBag; its DAG ids, import error and parse time."""
+    airflow = importlib.import_module("airflow")
+    bag = _dagbag()
+    files = []
+    for path in paths:
+        errors_before = set(bag.import_errors)
+        started = time.perf_counter()
+        dags = bag.process_file(path, only_if_updated=False, safe_mode=False)
+        seconds = time.perf_counter() - started
+        new_errors = [
+            bag.import_errors[k] for k in sorted(set(bag.import_errors) - errors_before)
+        ]
+        files.append(
+            {
+                "path": path,
+                "dag_ids": sorted(dag.dag_id for dag in dags),
+                "error": "\n".join(new_errors) or None,
+                "seconds": seconds,
+            }
+        )
+    return {"airflow": airflow.__version__, "files": files}
+
+
+if __name__ == "__main__":
+    report, *targets = sys.argv[1:]
+    result = probe(targets)
+    with open(report, "w", encoding="utf-8") as handle:
+        json.dump(result, handle)
