@@ -13,12 +13,13 @@ from typing import Any, TypeVar
 
 import click
 
-from . import __version__, pipeline
+from . import __version__, load, pipeline, write
 from .config import Settings, load_settings
 from .format import black_version
-from .model import DagsmithError, Plan
+from .model import DagsmithError, InputError, Plan, Position, Problem
 from .plan import unified_diff
-from .validate import SPEC_SCHEMA
+from .scaffold import editor_schema, new_spec
+from .validate import check_new
 from .verify import AirflowMissing
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -239,16 +240,68 @@ def list_(settings: Settings, as_json: bool) -> None:
 
 
 @main.command()
-def schema() -> None:
+@folder_options
+def schema(settings: Settings) -> None:
     """Print the JSON Schema of spec files, for editors.
+
+    It includes each template's contract, so an editor checks master_dict
+    as you type. Point the YAML language server at it from a spec's first line.
 
     \b
     Example:
-      dagsmith schema > spec.schema.json
-      # then, first line of a spec:
-      # yaml-language-server: $schema=../spec.schema.json
+      dagsmith schema > .dagsmith-spec.schema.json
+      # first line of specs/etl/sales.yaml:
+      # yaml-language-server: $schema=../../.dagsmith-spec.schema.json
     """
-    click.echo(json.dumps(SPEC_SCHEMA, indent=2))
+    templates, _ = load.load_templates(settings)
+    click.echo(json.dumps(editor_schema(templates), indent=2))
+
+
+@main.command()
+@click.argument("template")
+@click.argument("dag_id")
+@click.option(
+    "--namespace", metavar="NAME", help="Output folder name [default: TEMPLATE]."
+)
+@click.option(
+    "--print", "to_stdout", is_flag=True, help="Print the spec instead of writing it."
+)
+@folder_options
+def new(
+    settings: Settings,
+    template: str,
+    dag_id: str,
+    namespace: str | None,
+    to_stdout: bool,
+) -> None:
+    """Scaffold a spec for TEMPLATE from its contract: SPECS/NAMESPACE/DAG_ID.yaml.
+
+    Required keys of master_dict are filled with their defaults, or with
+    empty values to fill in; descriptions become comments.
+
+    \b
+    Example:
+      dagsmith new etl_tables etl_billing --namespace etl
+      dagsmith new tenant_report report_initech --print
+    """
+    templates, _ = load.load_templates(settings)
+    namespace = namespace or template
+    path = settings.specs / namespace / f"{dag_id}.yaml"
+    problems = check_new(template, dag_id, namespace, templates)
+    if not to_stdout and path.exists():
+        problems.append(
+            Problem(Position(settings.display(path)), "already exists; not overwritten")
+        )
+    if problems:
+        raise InputError(problems)
+    text = new_spec(template, dag_id, namespace, templates)
+    if to_stdout:
+        click.echo(text, nl=False)
+        return
+    write.write_atomic(path, text.encode("utf-8"))
+    say(
+        f"dagsmith: wrote {settings.display(path)}; fill in master_dict, then `dagsmith validate`"
+    )
 
 
 @main.command()

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import jsonschema
 from jsonschema.exceptions import ValidationError
 
 from .literals import LiteralError, describe_path, to_literal
-from .model import Document, Problem, Spec, Template, TemplateSet
+from .model import Document, Position, Problem, Spec, Template, TemplateSet
 
 DAG_ID_PATTERN = r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,249}$"
 NAME_PATTERN = r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}$"
@@ -215,29 +215,47 @@ def check_literals(document: Document) -> list[Problem]:
     return []
 
 
-def check_unique(specs: list[Spec]) -> list[Problem]:
-    """Problems for dag_ids, and output files, claimed by more than one spec."""
+def _claim(document: Document) -> tuple[str, str] | None:
+    """(dag_id, output path) a document claims, where it names them validly."""
+    data = document.data
+    if not isinstance(data, Mapping):
+        return None
+    dag_id, namespace = data.get("dag_id"), data.get("namespace")
+    names = [(dag_id, DAG_ID_PATTERN), (namespace, NAME_PATTERN)]
+    if not all(isinstance(v, str) and re.fullmatch(p.strip("^$"), v) for v, p in names):
+        return None
+    return str(dag_id), f"{namespace}/{dag_id}.py"
+
+
+def check_unique(documents: Iterable[Document]) -> list[Problem]:
+    """Problems for dag_ids, and output files, claimed by more than one document.
+
+    Checked on every document that names them, valid or not otherwise, so a
+    clash is reported in the same run as the spec's other problems.
+    """
     problems = []
-    by_id: dict[str, Spec] = {}
-    by_output: dict[str, Spec] = {}
-    for spec in sorted(specs, key=lambda s: (s.path, s.document.index)):
-        first = by_id.setdefault(spec.dag_id, spec)
-        if first is not spec:
+    by_id: dict[str, Document] = {}
+    by_output: dict[str, tuple[str, Document]] = {}
+    for document in sorted(documents, key=lambda d: (d.path, d.index)):
+        claim = _claim(document)
+        if claim is None:
+            continue
+        dag_id, output = claim
+        here = document.position_of(("dag_id",))
+        first = by_id.setdefault(dag_id, document)
+        if first is not document:
+            where = first.position_of(("dag_id",))
             problems.append(
-                Problem(
-                    spec.document.position_of(("dag_id",)),
-                    f"dag_id {spec.dag_id!r} is already used by "
-                    f"{first.document.position_of(('dag_id',))}",
-                )
+                Problem(here, f"dag_id {dag_id!r} is already used by {where}")
             )
             continue
         # Two outputs that differ only in case clash on macOS and Windows checkouts.
-        first = by_output.setdefault(spec.output.lower(), spec)
-        if first is not spec:
+        first_output, first = by_output.setdefault(output.lower(), (output, document))
+        if first is not document:
             problems.append(
                 Problem(
-                    spec.document.position_of(("dag_id",)),
-                    f"output {spec.output} differs only in case from {first.output} "
+                    here,
+                    f"output {output} differs only in case from {first_output} "
                     f"({first.path}); rename one dag_id",
                 )
             )
@@ -245,7 +263,7 @@ def check_unique(specs: list[Spec]) -> list[Problem]:
 
 
 def validate(
-    documents: Iterable[Document], defaults: Iterable[Document], templates: TemplateSet
+    documents: Sequence[Document], defaults: Iterable[Document], templates: TemplateSet
 ) -> tuple[list[Spec], list[Problem]]:
     """The valid specs, and every problem of the documents, defaults and contracts."""
     problems: list[Problem] = []
@@ -279,5 +297,26 @@ def validate(
                 document,
             )
         )
-    problems += check_unique(specs)
+    problems += check_unique(documents)
     return specs, problems
+
+
+def check_new(
+    template: str, dag_id: str, namespace: str, templates: TemplateSet
+) -> list[Problem]:
+    """Problems of the arguments of `dagsmith new`, as if they were a spec's."""
+    document = Document("(arguments)", 0, {}, {}, {})
+    values = {"dag_id": dag_id, "template": template, "namespace": namespace}
+    problems = [
+        Problem(
+            Position("(arguments)"),
+            f"{key} {value!r}: {SPEC_PROPERTIES[key]['description']}",
+        )
+        for key, value in values.items()
+        if not re.fullmatch(SPEC_PROPERTIES[key]["pattern"].strip("^$"), value)
+    ]
+    if not problems:
+        problems = check_template_name(
+            Document(document.path, 0, values, {}, {}), templates
+        )
+    return problems

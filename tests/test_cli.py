@@ -202,8 +202,14 @@ def test_list_shows_every_spec_and_its_status(project: Project) -> None:
 
 def test_schema_is_json_schema_for_specs(project: Project) -> None:
     schema = json.loads(project.run("schema").stdout)
-    assert schema["required"] == ["dag_id", "template", "namespace", "master_dict"]
+    assert schema["required"] == ["dag_id"]  # the rest may come from _defaults.yaml
     assert schema["additionalProperties"] is False
+    assert schema["properties"]["template"]["enum"] == [
+        "cleanup_columns",
+        "cleanup_dag",
+        "etl_tables",
+        "tenant_report",
+    ]
 
 
 def test_options_override_the_folders(project: Project) -> None:

@@ -1,0 +1,114 @@
+"""New specs from a template's contract, and the JSON Schema editors check specs with."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from .model import TemplateSet
+from .validate import SPEC_SCHEMA
+
+_PLACEHOLDERS = {
+    "string": "",
+    "integer": 0,
+    "number": 0.0,
+    "boolean": False,
+    "array": [],
+    "null": None,
+}
+
+
+def example_value(schema: Mapping[str, Any]) -> Any:
+    """A value for a JSON Schema: its default, first enum or example, else an empty one."""
+    for key in ("default", "const"):
+        if key in schema:
+            return schema[key]
+    for key in ("enum", "examples"):
+        if schema.get(key):
+            return schema[key][0]
+    kind = schema.get("type", "object" if "properties" in schema else "string")
+    if isinstance(kind, list):  # null, when allowed, is the most honest placeholder
+        kind = "null" if "null" in kind else kind[0]
+    if kind == "object":
+        return {
+            name: example_value(schema.get("properties", {}).get(name, {}))
+            for name in schema.get("required", [])
+        }
+    return _PLACEHOLDERS.get(kind)
+
+
+def _yaml_lines(
+    value: Mapping[str, Any], schema: Mapping[str, Any], indent: str
+) -> list[str]:
+    lines = []
+    properties = schema.get("properties", {})
+    for name, item in value.items():
+        sub = properties.get(name, {})
+        if sub.get("description"):
+            lines.append(f"{indent}# {' '.join(str(sub['description']).split())}")
+        if isinstance(item, dict) and item:
+            lines.append(f"{indent}{name}:")
+            lines += _yaml_lines(item, sub, indent + "  ")
+        else:
+            # JSON is YAML: exact, quoted where needed, and one line.
+            lines.append(f"{indent}{name}: {json.dumps(item, ensure_ascii=False)}")
+    return lines
+
+
+def new_spec(template: str, dag_id: str, namespace: str, templates: TemplateSet) -> str:
+    """The text of a new spec for a template, master_dict filled from its contract."""
+    contract = templates.templates[template].contract
+    schema = (
+        contract.data
+        if contract is not None and isinstance(contract.data, dict)
+        else {}
+    )
+    master_dict = example_value({**schema, "type": "object"})
+    lines = [
+        f"# A new {template} DAG; fill in master_dict. Check it with: dagsmith validate",
+        f"dag_id: {json.dumps(dag_id)}",
+        f"template: {template}",
+        f"namespace: {namespace}",
+    ]
+    if master_dict:
+        lines.append("master_dict:")
+        lines += _yaml_lines(master_dict, schema, "  ")
+    else:
+        lines.append("master_dict: {}")
+    return "\n".join(lines) + "\n"
+
+
+def _subschema(contract: Any) -> Any:
+    if isinstance(contract, dict):
+        return {k: v for k, v in contract.items() if k not in ("$schema", "$id")}
+    return contract
+
+
+def editor_schema(templates: TemplateSet) -> dict[str, Any]:
+    """The spec schema for editors, checking master_dict against each template's contract.
+
+    A spec file may take template, namespace or master_dict from `_defaults.yaml`,
+    so here only dag_id is required.
+    """
+    schema = {**SPEC_SCHEMA, "required": ["dag_id"]}
+    properties = dict(schema["properties"])
+    properties["template"] = {
+        **properties["template"],
+        "enum": sorted(templates.templates),
+    }
+    schema["properties"] = properties
+    contracts = [
+        {
+            "if": {
+                "properties": {"template": {"const": name}},
+                "required": ["template"],
+            },
+            "then": {"properties": {"master_dict": _subschema(template.contract.data)}},
+        }
+        for name, template in sorted(templates.templates.items())
+        if template.contract is not None
+    ]
+    if contracts:
+        schema["allOf"] = contracts
+    return schema
