@@ -60,6 +60,7 @@ def inputs_digest(spec: Spec, templates: TemplateSet) -> str:
                 "template": spec.template,
                 "namespace": spec.namespace,
                 "master_dict": spec.master_dict,
+                "params": spec.params,
             }
         ),
         template.kind,

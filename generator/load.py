@@ -17,8 +17,8 @@ DEFAULTS_NAME = "_defaults.yaml"
 JINJA_SUFFIX = ".py.j2"
 LEGACY_SUFFIX = ".template"
 CONTRACT_SUFFIX = ".schema.yaml"
-# The only key whose mapping `_defaults.yaml` merges into, rather than replaces.
-DEEP_MERGED = "master_dict"
+# The keys whose mappings `_defaults.yaml` merges into, rather than replaces.
+DEEP_MERGED = ("master_dict", "params")
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ def _merge(
             child = (*path, key)
             if deep and key in merged:
                 merged[key] = merge(merged[key], value, child, deep)
-            elif path == () and key == DEEP_MERGED and key in merged:
+            elif path == () and key in DEEP_MERGED and key in merged:
                 merged[key] = merge(merged[key], value, child, True)
             else:
                 take(child)

@@ -123,6 +123,7 @@ class Spec:
     namespace: str
     master_dict: Mapping[Any, Any]
     document: Document = field(compare=False)
+    params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @property
     def path(self) -> str:

@@ -44,6 +44,30 @@ def identifier(value: Any) -> Code:
     return Code(value)
 
 
+def airflow_params(params: Any) -> Code:
+    """A spec's params as code for a DAG's `params=`: `{"name": Param(default, ...)}`.
+
+    Every value in it is a literal; the template imports `Param`.
+    """
+    if not isinstance(params, dict):
+        raise jinja2.TemplateRuntimeError("airflow_params: expects the spec's params")
+    entries = []
+    for name, param in params.items():
+        arguments = [to_literal(param["default"])]
+        others = {}
+        for key, value in param.items():
+            if key == "default":
+                continue
+            if key.isidentifier() and not keyword.iskeyword(key):
+                arguments.append(f"{key}={to_literal(value)}")
+            else:  # JSON Schema keywords such as `not` or `$ref`
+                others[key] = value
+        if others:
+            arguments.append(f"**{to_literal(others)}")
+        entries.append(f"{to_literal(name)}: Param({', '.join(arguments)})")
+    return Code("{" + ", ".join(entries) + "}")
+
+
 def finalize(value: Any) -> str:
     """How every `{{ expr }}` is written: as the value's Python literal."""
     if isinstance(value, Code):
@@ -88,6 +112,7 @@ def environment(templates: TemplateSet) -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["identifier"] = identifier
+    env.filters["airflow_params"] = airflow_params
     return env
 
 
@@ -189,6 +214,7 @@ def render(spec: Spec, templates: TemplateSet) -> str | Problem:
         "template": spec.template,
         "spec": spec.path,
         "master_dict": spec.master_dict,
+        "params": spec.params,
     }
     at = f"while rendering {spec.path} (dag_id {spec.dag_id})"
     try:

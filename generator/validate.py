@@ -12,6 +12,7 @@ from jsonschema.exceptions import ValidationError
 
 from .literals import LiteralError, describe_path, to_literal
 from .model import Document, Position, Problem, Spec, Template, TemplateSet
+from .params import PARAMS_SCHEMA, check_params
 
 DAG_ID_PATTERN = r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,249}$"
 NAME_PATTERN = r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}$"
@@ -42,7 +43,8 @@ SPEC_PROPERTIES: dict[str, dict[str, Any]] = {
         "description": "The DAG's parameters, embedded in the DAG file as a Python literal.",
     },
 }
-SPEC_KEYS = tuple(SPEC_PROPERTIES)
+SPEC_PROPERTIES["params"] = PARAMS_SCHEMA
+REQUIRED_KEYS = ("dag_id", "template", "namespace", "master_dict")
 
 SPEC_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -51,7 +53,7 @@ SPEC_SCHEMA: dict[str, Any] = {
     "description": "One DAG for dagsmith to generate from a template.",
     "type": "object",
     "properties": SPEC_PROPERTIES,
-    "required": list(SPEC_KEYS),
+    "required": list(REQUIRED_KEYS),
     "additionalProperties": False,
 }
 
@@ -115,8 +117,10 @@ def _spec_problems(
     path = tuple(error.absolute_path)
     if error.validator == "required":
         missing = re.sub(r" is a required property$", "", error.message)
-        return [Problem(document.start, f"missing required key {missing}")]
-    if error.validator == "additionalProperties":
+        prefix = f"{describe_path(path)}: " if path else ""
+        message = f"{prefix}missing required key {missing}"
+        return [Problem(document.position_of(path), message)]
+    if error.validator == "additionalProperties" and not path:
         extra = [k for k in document.data if k not in allowed]
         return [_unknown_key(document, k, allowed) for k in extra]
     where = document.position_of(path)
@@ -202,9 +206,10 @@ def check_template_name(document: Document, templates: TemplateSet) -> list[Prob
 
 
 def check_literals(document: Document) -> list[Problem]:
-    """A problem for every master_dict value with no exact Python literal."""
+    """A problem for the first master_dict (or params) value with no exact Python literal."""
     try:
-        to_literal(document.data["master_dict"], ("master_dict",))
+        for key in ("master_dict", "params"):
+            to_literal(document.data.get(key), (key,))
     except LiteralError as error:
         return [
             Problem(
@@ -278,6 +283,12 @@ def validate(
         if not found:
             found = check_template_name(document, templates) + check_literals(document)
         if not found:
+            found = check_params(document)
+            template = templates.templates[document.data["template"]]
+            if template.kind == "legacy" and document.data.get("params"):
+                where = document.position_of(("params",), key=True)
+                found.append(Problem(where, "params need a Jinja2 template (.py.j2)"))
+        if not found:
             template = templates.templates[document.data["template"]]
             if (
                 template.contract is None
@@ -295,6 +306,7 @@ def validate(
                 data["namespace"],
                 data["master_dict"],
                 document,
+                data.get("params") or {},
             )
         )
     problems += check_unique(documents)

@@ -454,6 +454,46 @@ CASES = [
         "dag_id: 'bad id' is not valid",
     ),
     Case(
+        "param default breaks its schema",
+        {"specs/bad.yaml": GOOD + "params:\n  limit: {default: many, type: integer}\n"},
+        "specs/bad.yaml:10:20",
+        "params.limit.default: 'many' is not of type 'integer'",
+    ),
+    Case(
+        "param without default",
+        {"specs/bad.yaml": GOOD + "params:\n  limit: {type: integer}\n"},
+        "specs/bad.yaml:10:10",
+        "params.limit: missing required key 'default'",
+    ),
+    Case(
+        "param with a bad name",
+        {"specs/bad.yaml": GOOD + "params:\n  max-rows: {default: 1}\n"},
+        "specs/bad.yaml:9:",
+        "params: 'max-rows' is not valid",
+    ),
+    Case(
+        "param with an invalid schema",
+        {"specs/bad.yaml": GOOD + "params:\n  limit: {default: 1, minimum: low}\n"},
+        "specs/bad.yaml:10:",
+        "params.limit: 'low' is not of type 'number'",
+    ),
+    Case(
+        "params on a legacy template",
+        {
+            "specs/bad.yaml": GOOD.replace(
+                "template: etl_tables", "template: cleanup_dag"
+            ).replace(
+                "master_dict:\n  source: sales_db\n  schedule: null\n  tables:\n"
+                "    - {name: orders, key: order_id}\n",
+                "master_dict: {operation_dict: {}, values_dict: {}, schema_id: 1, "
+                "dataset_id: 1, project_id: 1}\n",
+            )
+            + "params:\n  limit: {default: 1}\n"
+        },
+        "specs/bad.yaml:5:1",
+        "params need a Jinja2 template (.py.j2)",
+    ),
+    Case(
         "symlink outside the project",
         {},
         "specs/linked.yaml:1:1",

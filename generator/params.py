@@ -1,0 +1,71 @@
+"""Run-time parameters: a spec's `params` become the DAG's Airflow `params`.
+
+The old system regenerated a DAG file before every run to change its
+parameters; a param is set at trigger time instead (`conf`), validated by
+Airflow against the JSON Schema keywords given here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import jsonschema
+
+from .literals import describe_path
+from .model import Document, Problem
+
+PARAM_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,99}$"
+JSON_TYPES = ["string", "number", "integer", "boolean", "array", "object", "null"]
+
+PARAMS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "Run-time parameters: name -> {default, type, description, and any "
+    "JSON Schema keyword}; a run overrides them with conf at trigger time.",
+    "propertyNames": {"pattern": PARAM_NAME},
+    "additionalProperties": {
+        "type": "object",
+        "required": ["default"],
+        "properties": {
+            "default": {
+                "description": "The value a run gets when conf does not set it."
+            },
+            "type": {
+                "anyOf": [
+                    {"enum": JSON_TYPES},
+                    {"type": "array", "items": {"enum": JSON_TYPES}},
+                ]
+            },
+            "description": {"type": "string"},
+        },
+    },
+}
+
+
+def param_schema(param: Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON Schema keywords of a param: everything but its default and description."""
+    return {k: v for k, v in param.items() if k not in ("default", "description")}
+
+
+def check_params(document: Document) -> list[Problem]:
+    """Problems of a spec's params: each default must satisfy its own schema."""
+    params = document.data.get("params") or {}
+    problems = []
+    for name, param in params.items():
+        path = ("params", name)
+        schema = param_schema(param)
+        try:
+            jsonschema.Draft202012Validator.check_schema(schema)
+        except jsonschema.SchemaError as error:
+            where = document.position_of((*path, *error.absolute_path), key=True)
+            problems.append(Problem(where, f"{describe_path(path)}: {error.message}"))
+            continue
+        validator = jsonschema.Draft202012Validator(schema)
+        for failure in validator.iter_errors(param["default"]):
+            where = document.position_of((*path, "default", *failure.absolute_path))
+            problems.append(
+                Problem(
+                    where, f"{describe_path((*path, 'default'))}: {failure.message}"
+                )
+            )
+    return problems
