@@ -8,9 +8,13 @@ AIRFLOW_VERSION := 3.3.2
 CONSTRAINTS := constraints/airflow-$(AIRFLOW_VERSION)-py3.11.txt
 DEV_STAMP := $(VENV)/.installed-dev
 AIRFLOW_STAMP := $(VENV)/.installed-airflow-$(AIRFLOW_VERSION)
+# Airflow 2 lives in a venv of its own; `dagsmith verify --python` drives it.
+AIRFLOW2_VERSION := 2.11.2
+AIRFLOW2_VENV := .venv-airflow2
+AIRFLOW2_STAMP := $(AIRFLOW2_VENV)/.installed-$(AIRFLOW2_VERSION)
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-airflow generate check validate test lint format clean
+.PHONY: help install install-airflow generate check validate verify test test-airflow2 lint format clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -23,6 +27,11 @@ $(DEV_STAMP): pyproject.toml $(CONSTRAINTS)
 
 $(AIRFLOW_STAMP): $(DEV_STAMP)
 	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) 'apache-airflow==$(AIRFLOW_VERSION)'
+	@touch $@
+
+$(AIRFLOW2_STAMP): constraints/airflow-$(AIRFLOW2_VERSION)-py3.11.txt
+	@test -x $(AIRFLOW2_VENV)/bin/python || $(PYTHON) -m venv $(AIRFLOW2_VENV)
+	$(AIRFLOW2_VENV)/bin/python -m pip install --quiet -c $< 'apache-airflow==$(AIRFLOW2_VERSION)'
 	@touch $@
 
 install: $(DEV_STAMP) ## Create .venv and install dagsmith with its dev tools
@@ -38,8 +47,14 @@ check: $(DEV_STAMP) ## Fail, with a diff, when generated_dags/ is out of date
 validate: $(DEV_STAMP) ## Load, validate and render every spec; write nothing
 	$(BIN)/dagsmith validate
 
+verify: $(AIRFLOW_STAMP) ## Load generated_dags/ in a real Airflow DagBag
+	$(BIN)/dagsmith verify
+
 test: $(AIRFLOW_STAMP) ## Run every test, Airflow integration included
 	$(BIN)/python -m pytest
+
+test-airflow2: $(AIRFLOW_STAMP) $(AIRFLOW2_STAMP) ## Verify the examples on Airflow 2.11 as well
+	DAGSMITH_AIRFLOW2_PYTHON=$(CURDIR)/$(AIRFLOW2_VENV)/bin/python $(BIN)/python -m pytest -m airflow2
 
 lint: $(DEV_STAMP) ## ruff, black and mypy --strict
 	$(BIN)/ruff check generator tests
@@ -52,4 +67,4 @@ format: $(DEV_STAMP) ## Format this repository's own code
 	$(BIN)/black --quiet generator tests
 
 clean: ## Remove the virtual environment and caches
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(AIRFLOW2_VENV) .dagsmith .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -66,7 +66,9 @@ def parse_in_airflow(
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__DAGS_FOLDER": str(folder),
         }
-        command = [python, airflow_probe.__file__, str(report), *files]
+        # The probe runs in the output folder: make a relative interpreter path absolute.
+        executable = os.path.abspath(python) if os.sep in python else python
+        command = [executable, airflow_probe.__file__, str(report), *files]
         result = subprocess.run(
             command, cwd=folder, env=env, capture_output=True, text=True, check=False
         )
