@@ -14,7 +14,7 @@ AIRFLOW2_VENV := .venv-airflow2
 AIRFLOW2_STAMP := $(AIRFLOW2_VENV)/.installed-$(AIRFLOW2_VERSION)
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-airflow generate check validate verify test test-airflow2 lint format clean
+.PHONY: help install install-airflow generate check validate verify deploy test test-airflow2 lint format clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -49,6 +49,10 @@ validate: $(DEV_STAMP) ## Load, validate and render every spec; write nothing
 
 verify: $(AIRFLOW_STAMP) ## Load generated_dags/ in a real Airflow DagBag
 	$(BIN)/dagsmith verify
+
+deploy: $(DEV_STAMP) ## Sync generated_dags/ into DAGS_FOLDER=/path/to/airflow/dags
+	@test -n "$(DAGS_FOLDER)" || { echo "usage: make deploy DAGS_FOLDER=/path/to/airflow/dags" >&2; exit 2; }
+	$(BIN)/dagsmith deploy --to "$(DAGS_FOLDER)"
 
 test: $(AIRFLOW_STAMP) ## Run every test, Airflow integration included
 	$(BIN)/python -m pytest

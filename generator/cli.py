@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,19 +26,74 @@ from .verify import AirflowMissing
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_OK, EXIT_DRIFT, EXIT_INVALID = 0, 1, 2
+QUIET = "dagsmith.quiet"
+DELAY = 1.0  # seconds before a run shows a progress line
 
 
 def _color(text: str, **style: Any) -> str:
     return text if os.environ.get("NO_COLOR") else click.style(text, **style)
 
 
+def _quiet() -> bool:
+    context = click.get_current_context(silent=True)
+    return bool(context and context.meta.get(QUIET))
+
+
 def say(text: str) -> None:
-    """A status line for people, on stderr so stdout stays pipeable."""
-    click.echo(text, err=True)
+    """A status line for people, on stderr so stdout stays pipeable; none with --quiet."""
+    if not _quiet():
+        click.echo(text, err=True)
+
+
+class ProgressLine:
+    """`dagsmith: 420/1000 specs (850/s)` on a terminal, once a run passes a second.
+
+    Silent when stderr is not a terminal or with --quiet; erased when done.
+    """
+
+    def __init__(
+        self, enabled: bool, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.enabled = enabled
+        self.clock = clock
+        self.started = clock()
+        self.shown_at: float | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        now = self.clock()
+        elapsed = now - self.started
+        if elapsed < DELAY or (self.shown_at is not None and now - self.shown_at < 0.1):
+            return
+        self.shown_at = now
+        rate = done / elapsed
+        self._write(f"\rdagsmith: {done}/{total} specs ({rate:,.0f}/s)")
+
+    def close(self) -> None:
+        if self.shown_at is not None:
+            self._write("\r\033[K")  # erase the line for the summary
+            self.shown_at = None
+
+    @staticmethod
+    def _write(text: str) -> None:
+        # Straight to the terminal: click.echo would strip the control sequence.
+        sys.stderr.write(text)
+        sys.stderr.flush()
+
+
+@contextlib.contextmanager
+def progress_line() -> Iterator[ProgressLine]:
+    """A progress line for the span of a run."""
+    line = ProgressLine(enabled=sys.stderr.isatty() and not _quiet())
+    try:
+        yield line
+    finally:
+        line.close()
 
 
 def folder_options(command: F) -> F:
-    """--specs, --templates and --out, defaulting to [tool.dagsmith] then the usual folders."""
+    """--specs, --templates, --out and --quiet; folders default to [tool.dagsmith]."""
 
     @click.option("--specs", metavar="DIR", help="Spec folder [default: specs/].")
     @click.option(
@@ -46,10 +102,18 @@ def folder_options(command: F) -> F:
     @click.option(
         "--out", metavar="DIR", help="Output folder [default: generated_dags/]."
     )
+    @click.option(
+        "-q", "--quiet", is_flag=True, help="Print problems and diffs only, no status."
+    )
     @functools.wraps(command)
     def wrapper(
-        specs: str | None, templates: str | None, out: str | None, **kwargs: Any
+        specs: str | None,
+        templates: str | None,
+        out: str | None,
+        quiet: bool,
+        **kwargs: Any,
     ) -> Any:
+        click.get_current_context().meta[QUIET] = quiet
         settings = load_settings(specs=specs, templates=templates, out=out)
         return command(settings, **kwargs)
 
@@ -100,6 +164,11 @@ def main() -> None:
     """
 
 
+def _waiting() -> None:
+    # Shown even with --quiet: a run that seems to hang must say why.
+    click.echo("dagsmith: waiting for another dagsmith run to finish…", err=True)
+
+
 def _counts(plan: Plan, verbs: tuple[str, str, str]) -> str:
     created, updated, removed = (
         len(plan.of_kind(k)) for k in ("create", "update", "remove")
@@ -112,8 +181,13 @@ def _counts(plan: Plan, verbs: tuple[str, str, str]) -> str:
 
 
 @main.command()
+@click.option(
+    "--exit-nonzero-on-change",
+    is_flag=True,
+    help="Exit 1 when any file was created, updated or removed (for pre-commit hooks).",
+)
 @folder_options
-def generate(settings: Settings) -> None:
+def generate(settings: Settings, exit_nonzero_on_change: bool) -> None:
     """Write every output and prune owned files whose spec is gone.
 
     Nothing is written when any spec or template has a problem.
@@ -124,13 +198,14 @@ def generate(settings: Settings) -> None:
       dagsmith generate --specs specs/ --out generated_dags/
     """
     started = time.perf_counter()
-    plan = pipeline.generate(
-        settings, on_wait=lambda: say("dagsmith: waiting for another run to finish…")
-    )
+    with progress_line() as progress:
+        plan = pipeline.generate(settings, on_wait=_waiting, progress=progress)
     seconds = time.perf_counter() - started
     say(
         f"dagsmith: {_counts(plan, ('created', 'updated', 'removed'))} in {seconds:.2f}s"
     )
+    if exit_nonzero_on_change and plan.pending:
+        sys.exit(EXIT_DRIFT)
 
 
 @main.command()
@@ -144,7 +219,8 @@ def check(settings: Settings) -> None:
     Example:
       dagsmith check || echo "run 'make generate' and commit"
     """
-    plan = pipeline.check(settings)
+    with progress_line() as progress:
+        plan = pipeline.check(settings, progress)
     if not plan.pending:
         say(f"dagsmith: up to date ({len(plan.changes)} files)")
         return
@@ -168,7 +244,8 @@ def validate(settings: Settings) -> None:
     Example:
       dagsmith validate
     """
-    built = pipeline.build(settings)
+    with progress_line() as progress:
+        built = pipeline.build(settings, progress)
     say(f"dagsmith: {len(built.specs)} specs valid")
 
 
@@ -349,4 +426,55 @@ def verify(settings: Settings, python: str, slow: float) -> None:
     say(
         f"dagsmith: {len(report.files)} files load in Airflow {report.airflow}, "
         f"one DAG each, parsed in {total:.2f}s"
+    )
+
+
+@main.command()
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    envvar="DAGSMITH_DEPLOY_TO",
+    metavar="DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The Airflow dags folder to sync into [env: DAGSMITH_DEPLOY_TO].",
+)
+@click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
+@click.option(
+    "--force", is_flag=True, help="Deploy even when the output is out of date."
+)
+@folder_options
+def deploy(settings: Settings, target: Path, dry_run: bool, force: bool) -> None:
+    """Sync generated files into an Airflow dags folder.
+
+    Each file is written atomically (a temp file in the same folder, then a
+    rename); owned files whose spec is gone are removed; files without
+    dagsmith's header are never touched. Refuses (exit 1) while the output is
+    out of date, so what ships is what `check` passed.
+
+    \b
+    Example:
+      dagsmith deploy --to /mnt/airflow/dags --dry-run
+      dagsmith deploy --to /mnt/airflow/dags
+    """
+    with progress_line() as progress:
+        plan = pipeline.deploy(
+            settings,
+            target,
+            dry_run=dry_run,
+            force=force,
+            on_wait=_waiting,
+            progress=progress,
+        )
+    shown = settings.display(target)
+    if dry_run:
+        for change in plan.pending:
+            click.echo(f"{change.kind:<7} {shown}/{change.path}")
+        say(
+            f"dagsmith: dry run, nothing changed: would deploy to {shown}: "
+            f"{_counts(plan, ('to create', 'to update', 'to remove'))}"
+        )
+        return
+    say(
+        f"dagsmith: deployed to {shown}: {_counts(plan, ('created', 'updated', 'removed'))}"
     )

@@ -27,9 +27,14 @@ class Settings:
         return self.root / ".dagsmith"
 
     def display(self, path: Path | str) -> str:
-        """A path as users see it: relative to the project root, with `/`."""
-        relative = os.path.relpath(Path(path).absolute(), self.root)
-        return Path(relative).as_posix()
+        """A path as users see it: relative to the project root, with `/`.
+
+        A path outside the project (a dags folder to deploy to) stays absolute.
+        """
+        absolute = Path(os.path.normpath(Path(path).absolute()))
+        if not absolute.is_relative_to(self.root):
+            return absolute.as_posix()
+        return absolute.relative_to(self.root).as_posix()
 
 
 def find_root(start: Path) -> Path:

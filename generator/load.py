@@ -230,9 +230,8 @@ def load_templates(settings: Settings) -> tuple[TemplateSet, tuple[Problem, ...]
     )
 
 
-def load_outputs(settings: Settings) -> dict[str, bytes]:
-    """Every `.py` file in the output folder, by path relative to it."""
-    folder = settings.out
+def load_outputs(folder: Path) -> dict[str, bytes]:
+    """Every `.py` file in an output (or dags) folder, by path relative to it."""
     if not folder.is_dir():
         return {}
     return {

@@ -53,6 +53,12 @@ class OutputError(DagsmithError):
     exit_code = 1
 
 
+class StaleError(DagsmithError):
+    """The output folder is not what the specs say: exit 1."""
+
+    exit_code = 1
+
+
 class VerifyError(DagsmithError):
     """Airflow cannot load the output as its specs say: exit 1."""
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from . import load, write
 from .config import Settings
-from .digest import header, inputs_digest
+from .digest import header, inputs_digest, is_owned
 from .format import format_source
 from .model import (
     InputError,
@@ -16,6 +17,7 @@ from .model import (
     Position,
     Problem,
     Spec,
+    StaleError,
     TemplateSet,
     VerifyError,
 )
@@ -23,6 +25,13 @@ from .plan import make_plan
 from .render import check_templates, render
 from .validate import validate
 from .verify import DagBagReport, check_parsed, compile_problem, parse_in_airflow
+
+# Told (done, total) as specs are built, for a progress line.
+Progress = Callable[[int, int], None]
+
+
+def _silent(done: int, total: int) -> None:
+    """No progress to show."""
 
 
 @dataclass(frozen=True)
@@ -66,12 +75,13 @@ def load_and_validate(
     return specs, templates, problems
 
 
-def build(settings: Settings) -> Build:
+def build(settings: Settings, progress: Progress = _silent) -> Build:
     """Every output, or InputError listing every problem in every spec and template."""
     specs, templates, problems = load_and_validate(settings)
     broken = {p.where.file for p in problems}
     outputs = []
-    for spec in specs:
+    for done, spec in enumerate(specs, 1):
+        progress(done, len(specs))
         template = templates.templates[spec.template]
         if template.path in broken:
             continue  # its syntax error is reported once, not once per spec
@@ -88,16 +98,20 @@ def build(settings: Settings) -> Build:
 def plan(settings: Settings, outputs: tuple[Output, ...]) -> Plan:
     """The changes that bring the output folder to `outputs`."""
     result, problems = make_plan(
-        settings.display(settings.out), outputs, load.load_outputs(settings)
+        settings.display(settings.out), outputs, load.load_outputs(settings.out)
     )
     if problems:
         raise InputError(problems)
     return result
 
 
-def generate(settings: Settings, on_wait: Callable[[], None] = lambda: None) -> Plan:
+def generate(
+    settings: Settings,
+    on_wait: Callable[[], None] = lambda: None,
+    progress: Progress = _silent,
+) -> Plan:
     """Build everything, then bring the output folder up to date under its lock."""
-    outputs = build(settings).outputs
+    outputs = build(settings, progress).outputs
     with write.locked(settings.state, settings.display(settings.state), on_wait):
         changes = plan(settings, outputs)
         write.apply(changes, settings.out)
@@ -126,6 +140,55 @@ def verify(settings: Settings, python: str) -> DagBagReport:
     return report
 
 
-def check(settings: Settings) -> Plan:
+def check(settings: Settings, progress: Progress = _silent) -> Plan:
     """What `generate` would change; writes nothing."""
-    return plan(settings, build(settings).outputs)
+    return plan(settings, build(settings, progress).outputs)
+
+
+def deploy(
+    settings: Settings,
+    target: Path,
+    *,
+    dry_run: bool = False,
+    force: bool = False,
+    on_wait: Callable[[], None] = lambda: None,
+    progress: Progress = _silent,
+) -> Plan:
+    """Sync the owned output files into an Airflow dags folder, atomically per file.
+
+    Refuses (StaleError) while `check` would fail, unless forced: what is
+    deployed is what was reviewed.
+    """
+    if not force:
+        drift = check(settings, progress).pending
+        if drift:
+            out = settings.display(settings.out)
+            raise StaleError(
+                [
+                    Problem(
+                        Position(f"{out}/{c.path}"),
+                        f"out of date (would {c.kind}); run `dagsmith generate`, "
+                        "or deploy --force",
+                    )
+                    for c in drift
+                ]
+            )
+    wanted = tuple(
+        Output(path, content)
+        for path, content in sorted(load.load_outputs(settings.out).items())
+        if is_owned(content)
+    )
+    shown = settings.display(target)
+
+    def changes() -> Plan:
+        result, problems = make_plan(shown, wanted, load.load_outputs(target))
+        if problems:
+            raise InputError(problems)
+        return result
+
+    if dry_run:
+        return changes()
+    with write.locked(target, shown, on_wait, name=write.DEPLOY_LOCK_NAME):
+        result = changes()
+        write.apply(result, target)
+    return result

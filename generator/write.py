@@ -12,19 +12,23 @@ from pathlib import Path
 from .model import OutputError, Plan, Position, Problem
 
 LOCK_NAME = "lock"
+# In a dags folder: not a .py file, so Airflow ignores it.
+DEPLOY_LOCK_NAME = ".dagsmith-deploy.lock"
 # Never ends in .py, so Airflow never parses a half-written file.
 TEMP_SUFFIX = ".dagsmith-tmp"
 
 
 @contextlib.contextmanager
-def locked(folder: Path, shown: str, on_wait: Callable[[], None]) -> Iterator[None]:
+def locked(
+    folder: Path, shown: str, on_wait: Callable[[], None], name: str = LOCK_NAME
+) -> Iterator[None]:
     """Hold the lock file in `folder`; the kernel frees it if this process dies.
 
     flock rather than a pid file: a killed run can never leave a stale lock.
     """
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(folder / name, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as error:
         raise OutputError(
             [Problem(Position(shown), f"cannot lock: {error.strerror}")]

@@ -49,9 +49,9 @@ class Project:
             if p.is_file()
         }
 
-    def run(self, *args: str) -> Result:
+    def run(self, *args: str, color: bool = False) -> Result:
         """Run `dagsmith ARGS` in-process; exceptions other than exits propagate."""
-        return CliRunner().invoke(main, list(args), catch_exceptions=False)
+        return CliRunner().invoke(main, list(args), catch_exceptions=False, color=color)
 
 
 @pytest.fixture

@@ -28,10 +28,17 @@ def test_the_examples_load_in_airflow_2(project: Project, airflow2: str) -> None
     assert "6 files load in Airflow 2." in result.stderr
 
 
-def test_verify_on_airflow_2_names_a_wrong_dag_id(project: Project, airflow2: str) -> None:
+def test_verify_on_airflow_2_names_a_wrong_dag_id(
+    project: Project, airflow2: str
+) -> None:
     project.run("generate")
     path = project.root / "generated_dags/reports/report_acme.py"
-    path.write_text(path.read_text().replace('DAG_ID = "report_acme"', 'DAG_ID = "acme"'))
+    path.write_text(
+        path.read_text().replace('DAG_ID = "report_acme"', 'DAG_ID = "acme"')
+    )
     result = project.run("verify", "--python", airflow2)
     assert result.exit_code == 1
-    assert "report_acme.py:1:1: defines DAG 'acme'; its spec says 'report_acme'" in result.stderr
+    assert (
+        "report_acme.py:1:1: defines DAG 'acme'; its spec says 'report_acme'"
+        in result.stderr
+    )

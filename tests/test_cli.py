@@ -33,6 +33,13 @@ def test_generate_matches_the_committed_examples(project: Project) -> None:
         ), path
 
 
+def test_exit_nonzero_on_change_tells_a_hook_that_files_changed(
+    project: Project,
+) -> None:
+    assert project.run("generate", "--exit-nonzero-on-change").exit_code == 1
+    assert project.run("generate", "--exit-nonzero-on-change").exit_code == 0
+
+
 def test_generate_twice_changes_nothing(project: Project) -> None:
     project.run("generate")
     before = project.outputs()

@@ -694,4 +694,10 @@ def test_display_is_root_relative_posix(root: Path) -> None:
     assert settings.display(root / "specs" / "team" / "a.yaml") == "specs/team/a.yaml"
     assert settings.display(str(root / "templates")) == "templates"
     assert settings.display(root) == "."
-    assert settings.display(root.parent / "elsewhere.yaml") == "../elsewhere.yaml"
+    # Outside the project (a dags folder to deploy to) a path stays absolute.
+    outside = root.parent / "elsewhere.yaml"
+    assert settings.display(outside) == outside.as_posix()
+    assert (
+        settings.display(root / "specs" / ".." / ".." / "x")
+        == (root.parent / "x").as_posix()
+    )

@@ -1,0 +1,230 @@
+"""The three places dagsmith runs: a pre-commit hook, CI, and the Makefile."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import REPO
+
+from generator.cli import main
+
+BIN = Path(sys.executable).parent
+
+
+def git(cwd: Path, *args: str) -> str:
+    result = subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, check=True
+    )
+    return result.stdout.strip()
+
+
+def make_targets() -> set[str]:
+    text = (REPO / "Makefile").read_text()
+    return set(re.findall(r"^([a-z][a-z0-9-]*):", text, flags=re.MULTILINE))
+
+
+def commands_in(script: str) -> list[list[str]]:
+    return [line.split() for line in script.splitlines() if line.strip()]
+
+
+def check_command(words: list[str]) -> None:
+    """A CI step calls a Makefile target, or a dagsmith command, that exists."""
+    if words[0] == "make":
+        assert words[1] in make_targets(), words
+    elif words[0] == "dagsmith":
+        assert words[1] in main.list_commands(None), words  # type: ignore[arg-type]
+    else:
+        raise AssertionError(f"unexpected CI command {words}")
+
+
+# pre-commit
+
+
+@pytest.fixture(scope="module")
+def consumer(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """A git repository of DAG specs that uses this repository's hooks."""
+    root = tmp_path_factory.mktemp("consumer")
+    for folder in ("specs", "templates"):
+        shutil.copytree(REPO / folder, root / folder)
+    (root / "pyproject.toml").write_text("[tool.dagsmith]\n")
+    rev = git(REPO, "rev-parse", "HEAD")
+    (root / ".pre-commit-config.yaml").write_text(
+        "repos:\n"
+        f"  - repo: {REPO}\n"
+        f"    rev: {rev}\n"
+        "    hooks:\n"
+        "      - id: dagsmith-check\n"
+        "      - id: dagsmith-generate\n"
+    )
+    env = {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(tmp_path_factory.mktemp("pre-commit-home")),
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    return root, env
+
+
+def pre_commit(
+    consumer: tuple[Path, dict[str, str]], hook: str
+) -> subprocess.CompletedProcess[str]:
+    root, env = consumer
+    return subprocess.run(
+        [str(BIN / "pre-commit"), "run", hook, "--all-files"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+
+
+def test_the_pre_commit_hooks_catch_stale_output(
+    consumer: tuple[Path, dict[str, str]],
+) -> None:
+    root, _ = consumer
+    stale = pre_commit(consumer, "dagsmith-check")
+    assert stale.returncode == 1, stale.stdout + stale.stderr
+    assert "+++ b/generated_dags/etl/etl_sales.py" in stale.stdout
+
+    # dagsmith-generate fixes the output, and fails because it changed files.
+    fixed = pre_commit(consumer, "dagsmith-generate")
+    assert fixed.returncode == 1, fixed.stdout + fixed.stderr
+    assert "6 created, 0 updated, 0 removed, 0 unchanged" in fixed.stdout
+    assert (root / "generated_dags/etl/etl_sales.py").is_file()
+    git(root, "add", "-A")
+
+    assert pre_commit(consumer, "dagsmith-check").returncode == 0
+    assert pre_commit(consumer, "dagsmith-generate").returncode == 0
+
+    # A spec edit makes the check fail again, until generate runs.
+    spec = root / "specs/etl/sales.yaml"
+    spec.write_text(spec.read_text().replace("@daily", "@hourly"))
+    git(root, "add", "-A")
+    again = pre_commit(consumer, "dagsmith-check")
+    assert again.returncode == 1
+    assert '+    schedule="@hourly",' in again.stdout
+
+
+def test_the_hooks_file_offers_both_hooks() -> None:
+    hooks = {
+        h["id"]: h
+        for h in yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
+    }
+    assert set(hooks) == {"dagsmith-check", "dagsmith-generate"}
+    for hook in hooks.values():
+        assert hook["pass_filenames"] is False
+        pattern = re.compile(hook["files"])
+        for path in (
+            "specs/a.yaml",
+            "templates/t.py.j2",
+            "generated_dags/n/d.py",
+            "pyproject.toml",
+        ):
+            assert pattern.search(path), (hook["id"], path)
+        assert not pattern.search("README.md")
+        check_command(hook["entry"].split())
+
+
+# CI examples
+
+
+def test_github_workflow_checks_verifies_then_deploys_main() -> None:
+    workflow = yaml.safe_load((REPO / ".github/workflows/dags.yml").read_text())
+    triggers = workflow[True]  # YAML 1.1 reads the key `on` as True
+    assert "pull_request" in triggers
+    jobs = workflow["jobs"]
+    assert list(jobs) == ["check", "verify", "deploy"]
+    assert sorted(jobs["deploy"]["needs"]) == ["check", "verify"]
+    assert "refs/heads/main" in jobs["deploy"]["if"]
+    runs = {
+        name: [s["run"] for s in job["steps"] if "run" in s]
+        for name, job in jobs.items()
+    }
+    assert runs["check"] == ["make check"]
+    assert runs["verify"] == ["make verify"]
+    for scripts in runs.values():
+        for script in scripts:
+            for words in commands_in(script):
+                check_command(words)
+
+
+def test_gitlab_pipeline_checks_verifies_then_deploys_main() -> None:
+    pipeline = yaml.safe_load((REPO / ".gitlab-ci.yml").read_text())
+    assert pipeline["stages"] == ["check", "verify", "deploy"]
+    assert pipeline["check"]["stage"] == "check"
+    assert pipeline["verify"]["stage"] == "verify"
+    deploy = pipeline["deploy"]
+    assert sorted(deploy["needs"]) == ["check", "verify"]
+    assert [r["if"] for r in deploy["rules"]] == [
+        "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $DAGS_FOLDER"
+    ]
+    assert any("merge_request_event" in r["if"] for r in pipeline["check"]["rules"])
+    for job in ("check", "verify", "deploy"):
+        for line in pipeline[job]["script"]:
+            check_command(line.split())
+
+
+def test_generated_files_collapse_in_pull_requests() -> None:
+    assert (
+        "generated_dags/** linguist-generated=true"
+        in (REPO / ".gitattributes").read_text()
+    )
+
+
+# Makefile
+
+
+def test_the_makefile_has_the_documented_targets() -> None:
+    assert make_targets() >= {
+        "help",
+        "install",
+        "generate",
+        "check",
+        "verify",
+        "deploy",
+        "test",
+        "lint",
+        "clean",
+    }
+
+
+def test_make_help_lists_every_target() -> None:
+    result = subprocess.run(
+        ["make", "help"], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    for target in (
+        "install",
+        "generate",
+        "check",
+        "verify",
+        "deploy",
+        "test",
+        "lint",
+        "clean",
+    ):
+        assert re.search(rf"make {target}\s", result.stdout), target
+
+
+def test_make_deploy_without_a_folder_says_how(tmp_path: Path) -> None:
+    result = subprocess.run(
+        ["make", "-s", "deploy", f"VENV={tmp_path}/none", "DEV_STAMP="],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "usage: make deploy DAGS_FOLDER=/path/to/airflow/dags" in result.stderr
