@@ -38,6 +38,8 @@ def check_command(words: list[str]) -> None:
     """A CI step calls a Makefile target, or a dagsmith command, that exists."""
     if words[0] == "make":
         assert words[1] in make_targets(), words
+    elif words[:2] == ["pip", "install"]:
+        assert "DAGSMITH_REQUIREMENT" in words[2], words
     elif words[0] == "dagsmith":
         assert words[1] in main.list_commands(None), words  # type: ignore[arg-type]
     else:
@@ -153,8 +155,12 @@ def test_github_workflow_checks_verifies_then_deploys_main() -> None:
         name: [s["run"] for s in job["steps"] if "run" in s]
         for name, job in jobs.items()
     }
-    assert runs["check"] == ["make check"]
-    assert runs["verify"] == ["make verify"]
+    install = 'pip install "$DAGSMITH_REQUIREMENT"'
+    assert runs["check"] == [install, "dagsmith check"]
+    assert runs["verify"] == [install, "dagsmith verify"]
+    assert runs["deploy"] == [install, 'dagsmith deploy --to "${{ vars.DAGS_FOLDER }}"']
+    # Unset, the requirement installs this checkout, so the workflow runs here too.
+    assert workflow["env"]["DAGSMITH_REQUIREMENT"].endswith("|| '.[airflow]' }}")
     for scripts in runs.values():
         for script in scripts:
             for words in commands_in(script):
@@ -172,6 +178,16 @@ def test_gitlab_pipeline_checks_verifies_then_deploys_main() -> None:
         "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $DAGS_FOLDER"
     ]
     assert any("merge_request_event" in r["if"] for r in pipeline["check"]["rules"])
+    assert pipeline["default"]["before_script"] == [
+        'pip install "${DAGSMITH_REQUIREMENT:-.[airflow]}"'
+    ]
+    for line in pipeline["default"]["before_script"]:
+        check_command(line.split())
+    assert [pipeline[job]["script"] for job in ("check", "verify", "deploy")] == [
+        ["dagsmith check"],
+        ["dagsmith verify"],
+        ['dagsmith deploy --to "$DAGS_FOLDER"'],
+    ]
     for job in ("check", "verify", "deploy"):
         for line in pipeline[job]["script"]:
             check_command(line.split())

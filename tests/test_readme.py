@@ -1,0 +1,64 @@
+"""The README's "Use it in your repo" steps, run as written in an empty folder."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+from conftest import REPO
+
+
+def readme_steps() -> list[str]:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Use it in your repo\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```sh\n(.*?)```", section, flags=re.DOTALL)
+
+
+def test_the_readme_has_five_steps_of_commands() -> None:
+    steps = readme_steps()
+    assert len(steps) == 5
+    assert steps[0].splitlines()[1].startswith("pip install /path/to/dagsmith")
+
+
+def test_the_readme_steps_take_a_new_team_to_a_deploy(tmp_path: Path) -> None:
+    rev = subprocess.run(
+        ["git", "rev-parse", "HEAD"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    script = "\n".join(readme_steps())
+    script = script.replace("/path/to/dagsmith", str(REPO))
+    script = script.replace("https://<your-git-host>/dagsmith", str(REPO))
+    script = script.replace("rev: v0.1.0", f"rev: {rev}")
+    folder = tmp_path / "team-dags"
+    folder.mkdir()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("VIRTUAL_ENV", "PYTHONPATH")
+    }
+    env.update(
+        PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"),
+        GIT_AUTHOR_NAME="team",
+        GIT_AUTHOR_EMAIL="team@example.com",
+        GIT_COMMITTER_NAME="team",
+        GIT_COMMITTER_EMAIL="team@example.com",
+    )
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    deployed = folder / "airflow/dags/examples/hello_world.py"
+    assert 'print("hello, world")' in deployed.read_text()
+    assert "dagsmith check" in result.stdout + result.stderr  # the hook ran
+    assert "1 created, 0 updated, 0 removed" in result.stderr
