@@ -21,7 +21,7 @@ from .model import Document, Position, Problem, ValuePath
 # More values than any hand-written spec has; reached only by alias bombs.
 NODE_BUDGET = 100_000
 MAX_DEPTH = 100
-MAX_NUMBER_LENGTH = 4300
+MAX_NUMBER_LENGTH = 4300  # digits: Python's limit for reading an int back
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _BOOL_TAG = "tag:yaml.org,2002:bool"
@@ -124,7 +124,10 @@ def _check_scalar(walk: _Walk, node: yaml.ScalarNode) -> None:
                 f"write true or false, or quote it ('{text}') for a string",
             )
         )
-    elif node.tag in _NUMBER_TAGS and len(text) > MAX_NUMBER_LENGTH:
+    elif (
+        node.tag == _INT_TAG
+        and len(text.lstrip("+-").replace("_", "")) > MAX_NUMBER_LENGTH
+    ):
         walk.problems.append(
             Problem(
                 walk.at(node),
