@@ -246,7 +246,7 @@ def validate(settings: Settings) -> None:
     """
     with progress_line() as progress:
         built = pipeline.build(settings, progress)
-    say(f"dagsmith: {len(built.specs)} specs valid")
+    say(f"dagsmith: {len(built.targets)} specs valid")
 
 
 @main.command()
@@ -264,8 +264,8 @@ def render(settings: Settings, spec: str) -> None:
     shown = settings.display(Path(spec)) if Path(spec).exists() else None
     chosen = [
         out
-        for s, out in zip(built.specs, built.outputs, strict=True)
-        if s.dag_id == spec or s.path == shown
+        for s, out in zip(built.targets, built.outputs, strict=True)
+        if s.dag_id == spec or s.spec == shown
     ]
     if not chosen:
         raise click.UsageError(f"no spec file or dag_id {spec!r}")
@@ -301,11 +301,11 @@ def list_(settings: Settings, as_json: bool) -> None:
             "dag_id": s.dag_id,
             "template": s.template,
             "namespace": s.namespace,
-            "spec": s.path,
+            "spec": s.spec,
             "output": f"{out}/{s.output}",
             "status": status[s.output],
         }
-        for s in sorted(built.specs, key=lambda s: s.dag_id)
+        for s in sorted(built.targets, key=lambda s: s.dag_id)
     ]
     if as_json:
         click.echo(json.dumps(rows, indent=2))

@@ -31,10 +31,14 @@ class Settings:
 
         A path outside the project (a dags folder to deploy to) stays absolute.
         """
-        absolute = Path(os.path.normpath(Path(path).absolute()))
-        if not absolute.is_relative_to(self.root):
-            return absolute.as_posix()
-        return absolute.relative_to(self.root).as_posix()
+        # String operations: this runs for every file of every run.
+        absolute = os.path.normpath(os.path.join(self.root, path))
+        root = os.fspath(self.root)
+        if absolute == root:
+            return "."
+        if not absolute.startswith(root.rstrip(os.sep) + os.sep):
+            return Path(absolute).as_posix()
+        return Path(absolute[len(root.rstrip(os.sep)) + 1 :]).as_posix()
 
 
 def find_root(start: Path) -> Path:

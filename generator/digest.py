@@ -77,8 +77,36 @@ def inputs_digest(spec: Spec, templates: TemplateSet) -> str:
 
 
 def header(spec: Spec, inputs: str, body: str) -> str:
-    """The two comment lines that open every generated file."""
-    return (
-        f"{HEADER_PREFIX}{spec.path} (template {spec.template}). DO NOT EDIT.\n"
-        f"{DIGEST_PREFIX}inputs={inputs} body={_hash(body)}\n"
+    """The two comment lines that open every generated file.
+
+    The body digest covers the first line and the body: everything in the
+    file but the digest line itself, so any hand edit shows.
+    """
+    first = f"{HEADER_PREFIX}{spec.path} (template {spec.template}). DO NOT EDIT.\n"
+    return f"{first}{DIGEST_PREFIX}inputs={inputs} body={_hash(first + body)}\n"
+
+
+def recorded_digests(content: bytes) -> tuple[str, str] | None:
+    """(inputs, body) digests as an owned file's header records them, or None."""
+    first, second, _ = [*content.split(b"\n", 2), b"", b""][:3]
+    if not first.startswith(HEADER_PREFIX.encode()) or not second.startswith(
+        DIGEST_PREFIX.encode()
+    ):
+        return None
+    fields = dict(
+        part.split("=", 1)
+        for part in second[len(DIGEST_PREFIX) :].decode("ascii", "replace").split()
+        if "=" in part
     )
+    if "inputs" not in fields or "body" not in fields:
+        return None
+    return fields["inputs"], fields["body"]
+
+
+def actual_body_digest(content: bytes) -> str | None:
+    """The body digest of a file as it is now; None when it is not UTF-8."""
+    first, _, body = [*content.split(b"\n", 2), b"", b""][:3]
+    try:
+        return _hash((first + b"\n" + body).decode("utf-8"))
+    except UnicodeDecodeError:
+        return None

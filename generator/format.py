@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 import importlib.metadata
-
-import black
-from black.mode import Mode, TargetVersion
+from functools import cache
+from typing import Any
 
 from .model import Position, Problem
 
 # Fixed rather than inferred: with inferred targets black may lay out one
 # statement differently depending on what else is in the file. Mirrored in
 # [tool.black] of pyproject.toml, so `black generated_dags` agrees.
-TARGET_VERSIONS = frozenset(
-    {
-        TargetVersion.PY39,
-        TargetVersion.PY310,
-        TargetVersion.PY311,
-        TargetVersion.PY312,
-        TargetVersion.PY313,
-    }
-)
-MODE = Mode(target_versions=set(TARGET_VERSIONS), line_length=88)
+TARGET_VERSIONS = ("PY39", "PY310", "PY311", "PY312", "PY313")
+LINE_LENGTH = 88
+
+
+@cache
+def mode() -> Any:
+    """black's pinned Mode. black is imported here, only when a file is formatted."""
+    from black.mode import Mode, TargetVersion
+
+    targets = {TargetVersion[name] for name in TARGET_VERSIONS}
+    return Mode(target_versions=targets, line_length=LINE_LENGTH)
 
 
 def black_version() -> str:
@@ -31,12 +31,14 @@ def black_version() -> str:
 
 def mode_key() -> str:
     """black's version and mode, for caches that must not outlive either."""
-    return f"black {black_version()} {MODE.get_cache_key()}"
+    return f"black {black_version()} {','.join(TARGET_VERSIONS)} {LINE_LENGTH}"
 
 
 def format_source(source: str, where: Position) -> str | Problem:
     """The black-formatted source, or a Problem saying where it is not valid Python."""
+    import black
+
     try:
-        return black.format_str(source, mode=MODE)
+        return black.format_str(source, mode=mode())
     except black.parsing.InvalidInput as error:
         return Problem(where, f"renders to invalid Python: {error}")

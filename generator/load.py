@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,13 +41,20 @@ def walk_files(folder: Path) -> Iterator[Path]:
 def read_text(path: Path, settings: Settings) -> tuple[str | None, Problem | None]:
     """A file's UTF-8 text, refusing files that resolve outside the project."""
     shown = settings.display(path)
-    real = path.resolve()
-    if not real.is_relative_to(settings.root.resolve()):
-        return None, Problem(
-            Position(shown), "is a symlink to a file outside the project; refused"
-        )
+    # Folders are walked without following links, so only a linked file (or a
+    # linked root folder) can lead outside: resolve just those.
+    if (
+        os.path.islink(path)
+        or settings.specs.is_symlink()
+        or settings.templates.is_symlink()
+    ):
+        real = path.resolve()
+        if not real.is_relative_to(settings.root.resolve()):
+            return None, Problem(
+                Position(shown), "is a symlink to a file outside the project; refused"
+            )
     try:
-        data = real.read_bytes()
+        data = path.read_bytes()
     except OSError as error:
         return None, Problem(Position(shown), f"cannot read: {error.strerror}")
     try:
@@ -115,47 +122,96 @@ def apply_defaults(document: Document, chain: list[Document]) -> Document:
     return base
 
 
-def load_specs(settings: Settings) -> LoadedSpecs:
-    """Every spec document under the specs folder, with its defaults applied."""
-    documents: list[tuple[Path, Document]] = []
-    defaults: dict[Path, Document] = {}
-    problems: list[Problem] = []
+@dataclass(frozen=True)
+class SpecSource:
+    """One spec or defaults file as read: its text, or why it could not be read."""
+
+    path: str
+    folder: Path
+    text: str | None
+    problem: Problem | None
+
+
+@dataclass(frozen=True)
+class SpecSources:
+    """Every spec file, and the defaults file of each folder that has one."""
+
+    specs: tuple[SpecSource, ...]
+    defaults: Mapping[Path, SpecSource]
+    problems: tuple[Problem, ...]
+    chains: Mapping[Path, tuple[SpecSource, ...]] = field(default_factory=dict)
+
+    def chain(self, source: SpecSource) -> tuple[SpecSource, ...]:
+        """The defaults files that apply to a spec file, outermost first."""
+        return self.chains.get(source.folder, ())
+
+
+def read_spec_sources(settings: Settings) -> SpecSources:
+    """The text of every spec and defaults file under the specs folder."""
     if not settings.specs.is_dir():
-        problems.append(
-            Problem(
-                Position(settings.display(settings.specs)), "specs folder not found"
-            )
-        )
-        return LoadedSpecs((), (), tuple(problems))
+        where = Position(settings.display(settings.specs))
+        return SpecSources((), {}, (Problem(where, "specs folder not found"),))
+    specs, defaults = [], {}
     for path in walk_files(settings.specs):
         if path.name != DEFAULTS_NAME and not path.name.endswith(SPEC_SUFFIXES):
             continue
         text, problem = read_text(path, settings)
-        if problem is not None or text is None:
-            problems.extend([problem] if problem else [])
-            continue
-        found, failed = parse_documents(text, settings.display(path))
-        problems.extend(failed)
+        source = SpecSource(settings.display(path), path.parent, text, problem)
         if path.name == DEFAULTS_NAME:
-            if len(found) > 1:
-                problems.append(
-                    Problem(found[1].start, "a defaults file holds one document")
-                )
-            if found:
-                defaults[path.parent] = found[0]
-        elif not found and not failed:
-            problems.append(
-                Problem(Position(settings.display(path)), "holds no spec: it is empty")
-            )
+            defaults[path.parent] = source
         else:
-            documents.extend((path.parent, document) for document in found)
-    resolved = []
-    for folder, document in documents:
+            specs.append(source)
+    chains = {}
+    for folder in {s.folder for s in specs}:
+        folders = (*reversed(folder.parents), folder)
+        chains[folder] = tuple(defaults[f] for f in folders if f in defaults)
+    return SpecSources(tuple(specs), defaults, (), chains)
+
+
+def _parse(source: SpecSource, problems: list[Problem]) -> list[Document]:
+    if source.problem is not None or source.text is None:
+        problems.extend([source.problem] if source.problem else [])
+        return []
+    found, failed = parse_documents(source.text, source.path)
+    problems.extend(failed)
+    return found
+
+
+def parse_specs(
+    sources: SpecSources, only: Iterable[SpecSource] | None = None
+) -> LoadedSpecs:
+    """Spec documents (of `only`, or of every file) with their defaults applied."""
+    problems = list(sources.problems)
+    defaults: dict[Path, Document] = {}
+    for folder, source in sources.defaults.items():
+        found = _parse(source, problems)
+        if len(found) > 1:
+            problems.append(
+                Problem(found[1].start, "a defaults file holds one document")
+            )
+        if found:
+            defaults[folder] = found[0]
+    documents = []
+    for source in sources.specs if only is None else only:
+        found = _parse(source, problems)
+        if (
+            not found
+            and source.text is not None
+            and not any(p.where.file == source.path for p in problems)
+        ):
+            problems.append(
+                Problem(Position(source.path), "holds no spec: it is empty")
+            )
         chain = [
-            defaults[f] for f in (*reversed(folder.parents), folder) if f in defaults
+            defaults[s.folder] for s in sources.chain(source) if s.folder in defaults
         ]
-        resolved.append(apply_defaults(document, chain))
-    return LoadedSpecs(tuple(resolved), tuple(defaults.values()), tuple(problems))
+        documents += [apply_defaults(document, chain) for document in found]
+    return LoadedSpecs(tuple(documents), tuple(defaults.values()), tuple(problems))
+
+
+def load_specs(settings: Settings) -> LoadedSpecs:
+    """Every spec document under the specs folder, with its defaults applied."""
+    return parse_specs(read_spec_sources(settings))
 
 
 def template_name(relative: str) -> tuple[str, str] | None:
@@ -239,3 +295,11 @@ def load_outputs(folder: Path) -> dict[str, bytes]:
         for path in walk_files(folder)
         if path.suffix == ".py" and not path.name.startswith(".")
     }
+
+
+def read_cache(path: Path) -> str:
+    """The local cache file's text; empty when it is missing or unreadable."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""

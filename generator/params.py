@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import jsonschema
-
 from .literals import describe_path
 from .model import Document, Problem
 
@@ -50,6 +48,10 @@ def param_schema(param: Mapping[str, Any]) -> dict[str, Any]:
 def check_params(document: Document) -> list[Problem]:
     """Problems of a spec's params: each default must satisfy its own schema."""
     params = document.data.get("params") or {}
+    if not params:
+        return []
+    import jsonschema  # only when there are params: it is slow to import
+
     problems = []
     for name, param in params.items():
         path = ("params", name)

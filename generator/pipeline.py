@@ -1,16 +1,38 @@
-"""Run the stages over every spec: load, validate, render, format, verify, then plan."""
+"""Run the stages over every spec: load, validate, render, format, verify, then plan.
+
+An output whose header records the spec's current input digest, whose body is
+intact, and which this dagsmith and black produced before (the local cache)
+is reused without rendering. The rest render in worker processes when there
+are enough of them to pay for the pool.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import load, write
 from .config import Settings
 from .digest import header, inputs_digest, is_owned
 from .format import format_source
+from .incremental import (
+    State,
+    Target,
+    from_json,
+    next_state,
+    reusable,
+    settled,
+    spec_keys,
+    templates_fingerprint,
+    to_json,
+    tool_key,
+)
 from .model import (
+    Document,
     InputError,
     Output,
     Plan,
@@ -28,6 +50,8 @@ from .verify import DagBagReport, check_parsed, compile_problem, parse_in_airflo
 
 # Told (done, total) as specs are built, for a progress line.
 Progress = Callable[[int, int], None]
+# Fewer renders than this run in this process: a pool costs more than it saves.
+PARALLEL_MIN = 24
 
 
 def _silent(done: int, total: int) -> None:
@@ -36,13 +60,15 @@ def _silent(done: int, total: int) -> None:
 
 @dataclass(frozen=True)
 class Build:
-    """Every valid spec and its finished output, in spec order."""
+    """What every spec yields, in spec order, and the cache that records it."""
 
-    specs: tuple[Spec, ...]
+    targets: tuple[Target, ...]
     outputs: tuple[Output, ...]
+    rendered: int
+    state: State
 
 
-def produce(spec: Spec, templates: TemplateSet) -> Output | Problem:
+def produce(spec: Spec, templates: TemplateSet, inputs: str) -> Output | Problem:
     """One spec's output file: render, format, add the header, compile."""
     template = templates.templates[spec.template]
     source = render(spec, templates)
@@ -52,7 +78,7 @@ def produce(spec: Spec, templates: TemplateSet) -> Output | Problem:
     body = format_source(source, where)
     if isinstance(body, Problem):
         return Problem(body.where, f"{body.message} (rendering {spec.path})")
-    text = header(spec, inputs_digest(spec, templates), body) + body
+    text = header(spec, inputs, body) + body
     problem = compile_problem(text, spec.output, where)
     if problem is not None:
         return Problem(problem.where, f"{problem.message} (rendering {spec.path})")
@@ -75,24 +101,135 @@ def load_and_validate(
     return specs, templates, problems
 
 
-def build(settings: Settings, progress: Progress = _silent) -> Build:
-    """Every output, or InputError listing every problem in every spec and template."""
-    specs, templates, problems = load_and_validate(settings)
+# Worker processes: the template set is handed over once, when each one starts.
+_worker_templates: TemplateSet | None = None
+
+
+def _start_worker(templates: TemplateSet) -> None:
+    global _worker_templates
+    _worker_templates = templates
+
+
+def _produce_in_worker(job: tuple[Spec, str]) -> Output | Problem:
+    assert _worker_templates is not None
+    return produce(job[0], _worker_templates, job[1])
+
+
+def _portable(spec: Spec) -> Spec:
+    """The spec without its positions, which rendering never needs: less to pickle."""
+    document = spec.document
+    return replace(spec, document=Document(document.path, document.index, {}, {}, {}))
+
+
+def produce_all(
+    jobs: list[tuple[Spec, str]], templates: TemplateSet, progress: Progress
+) -> Iterator[Output | Problem]:
+    """Each job's output, in order; in worker processes when there are many."""
+    workers = min(os.cpu_count() or 1, 8)
+    if len(jobs) < PARALLEL_MIN or workers < 2:
+        for done, (spec, inputs) in enumerate(jobs, 1):
+            yield produce(spec, templates, inputs)
+            progress(done, len(jobs))
+        return
+    # fork: workers start at once and share the loaded templates; where it is
+    # missing (macOS, Windows) the default start method does the same, slower.
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    chunk = max(1, len(jobs) // (workers * 8))
+    portable = [(_portable(spec), inputs) for spec, inputs in jobs]
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_start_worker, initargs=(templates,)
+    ) as pool:
+        for done, result in enumerate(
+            pool.map(_produce_in_worker, portable, chunksize=chunk), 1
+        ):
+            yield result
+            progress(done, len(jobs))
+
+
+def _target(spec: Spec, inputs: str) -> Target:
+    return Target(
+        spec.dag_id, spec.template, spec.namespace, spec.path, spec.output, inputs
+    )
+
+
+def _clashes(settled: Iterable[Target], specs: Iterable[Spec]) -> bool:
+    """Whether a newly parsed spec claims a dag_id or output of an unparsed one."""
+    ids = {t.dag_id for t in settled}
+    outputs = {t.output.lower() for t in settled}
+    return any(s.dag_id in ids or s.output.lower() in outputs for s in specs)
+
+
+def build(
+    settings: Settings,
+    progress: Progress = _silent,
+    existing: Mapping[str, bytes] | None = None,
+    *,
+    incremental: bool = True,
+) -> Build:
+    """Every output, or InputError listing every problem in every spec and template.
+
+    Spec files unchanged since the last run, whose outputs in `existing` are
+    still exactly right, are neither parsed nor rendered (see incremental.py).
+    """
+    existing = existing or {}
+    state_text = (
+        load.read_cache(settings.state / "cache" / tool_key()) if incremental else ""
+    )
+    state = from_json(state_text) if state_text else State()
+    sources = load.read_spec_sources(settings)
+    templates, template_problems = load.load_templates(settings)
+    problems = list(template_problems)
+    keys = spec_keys(sources, templates_fingerprint(templates))
+    kept = settled(keys, state, existing) if not problems else {}
+    fresh = [s for s in sources.specs if s.path not in kept]
+    specs: list[Spec] = []
+    if fresh or not kept:
+        loaded = load.parse_specs(sources, fresh)
+        specs, invalid = validate(loaded.documents, loaded.defaults, templates)
+        problems += [*loaded.problems, *invalid]
+    if not kept:  # else these templates already passed, unchanged, in the last run
+        problems += check_templates(templates)
+    if kept and (problems or _clashes((t for ts in kept.values() for t in ts), specs)):
+        # Report every problem with its line: the full way, from scratch.
+        return build(settings, progress, existing, incremental=False)
     broken = {p.where.file for p in problems}
-    outputs = []
-    for done, spec in enumerate(specs, 1):
-        progress(done, len(specs))
-        template = templates.templates[spec.template]
-        if template.path in broken:
+    results: dict[Target, Output] = {}
+    jobs = []
+    for spec in specs:
+        if templates.templates[spec.template].path in broken:
             continue  # its syntax error is reported once, not once per spec
-        result = produce(spec, templates)
+        target = _target(spec, inputs_digest(spec, templates))
+        old = existing.get(spec.output)
+        if old is not None and reusable(old, target.inputs, state):
+            results[target] = Output(spec.output, old, spec.path)
+        else:
+            jobs.append((spec, target))
+    rendered = produce_all([(s, t.inputs) for s, t in jobs], templates, progress)
+    for (_, target), result in zip(jobs, rendered, strict=True):
         if isinstance(result, Problem):
             problems.append(result)
         else:
-            outputs.append(result)
+            results[target] = result
     if problems:
         raise InputError(problems)
-    return Build(tuple(specs), tuple(outputs))
+    for targets in kept.values():
+        for target in targets:
+            results[target] = Output(
+                target.output, existing[target.output], target.spec
+            )
+    order = {s.path: i for i, s in enumerate(sources.specs)}
+    targets = tuple(
+        sorted(results, key=lambda t: order[t.spec])
+    )  # stable: document order
+    outputs = tuple(results[t] for t in targets)
+    next_ = next_state(keys, targets, outputs)
+    return Build(targets, outputs, len(jobs), next_)
+
+
+def remember(settings: Settings, built: Build) -> None:
+    """Keep the cache for the next run, when this one learned something new."""
+    write.save_cache(settings.state / "cache", tool_key(), to_json(built.state))
 
 
 def plan(settings: Settings, outputs: tuple[Output, ...]) -> Plan:
@@ -111,11 +248,19 @@ def generate(
     progress: Progress = _silent,
 ) -> Plan:
     """Build everything, then bring the output folder up to date under its lock."""
-    outputs = build(settings, progress).outputs
+    built = build(settings, progress, load.load_outputs(settings.out))
     with write.locked(settings.state, settings.display(settings.state), on_wait):
-        changes = plan(settings, outputs)
+        changes = plan(settings, built.outputs)
         write.apply(changes, settings.out)
+        remember(settings, built)
     return changes
+
+
+def check(settings: Settings, progress: Progress = _silent) -> Plan:
+    """What `generate` would change; writes nothing but the local cache."""
+    built = build(settings, progress, load.load_outputs(settings.out))
+    remember(settings, built)
+    return plan(settings, built.outputs)
 
 
 def verify(settings: Settings, python: str) -> DagBagReport:
@@ -138,11 +283,6 @@ def verify(settings: Settings, python: str) -> DagBagReport:
     if failed:
         raise VerifyError(failed)
     return report
-
-
-def check(settings: Settings, progress: Progress = _silent) -> Plan:
-    """What `generate` would change; writes nothing."""
-    return plan(settings, build(settings, progress).outputs)
 
 
 def deploy(

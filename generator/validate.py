@@ -5,10 +5,14 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
-from jsonschema.exceptions import ValidationError
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
+
+# jsonschema is imported where it is used: it costs a tenth of a second at
+# start-up, and a run whose specs are unchanged never validates.
 
 from .literals import LiteralError, describe_path, to_literal
 from .model import Document, Position, Problem, Spec, Template, TemplateSet
@@ -69,13 +73,23 @@ def _pattern(
     validator: Any, pattern: str, instance: Any, schema: Mapping[str, Any]
 ) -> Iterator[ValidationError]:
     # JSON Schema's `$` is ECMA's; Python's also matches before a final newline.
+    from jsonschema.exceptions import ValidationError
+
     if isinstance(instance, str) and not re.fullmatch(pattern.strip("^$"), instance):
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
-_SpecValidator = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
-    jsonschema.Draft202012Validator, {"pattern": _pattern}
-)
+@cache
+def _spec_validator(kind: str) -> Any:
+    """The validator of spec (or defaults) files, built once."""
+    import jsonschema
+
+    extended = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+        jsonschema.Draft202012Validator, {"pattern": _pattern}
+    )
+    return extended(SPEC_SCHEMA if kind == "spec" else DEFAULTS_SCHEMA)
+
+
 _TYPE_NAMES = {
     "object": "a mapping",
     "string": "a string",
@@ -146,7 +160,8 @@ def _spec_problems(
 def check_shape(document: Document, schema: Mapping[str, Any]) -> list[Problem]:
     """Problems of a document against the spec (or defaults) schema."""
     allowed = list(schema["properties"])
-    errors = _SpecValidator(schema).iter_errors(document.data)
+    validator = _spec_validator("spec" if schema is SPEC_SCHEMA else "defaults")
+    errors = validator.iter_errors(document.data)
     return [p for e in errors for p in _spec_problems(document, e, allowed)]
 
 
@@ -155,6 +170,8 @@ def check_contract_schema(template: Template) -> list[Problem]:
     contract = template.contract
     if contract is None:
         return []
+    import jsonschema
+
     try:
         jsonschema.Draft202012Validator.check_schema(contract.data)
     except jsonschema.SchemaError as error:
@@ -163,14 +180,18 @@ def check_contract_schema(template: Template) -> list[Problem]:
     return []
 
 
-def check_contract(document: Document, template: Template) -> list[Problem]:
+def contract_validator(contract: Document) -> Any:
+    """A validator for a contract (checked as a schema first), with format checks."""
+    import jsonschema
+
+    checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
+    return jsonschema.Draft202012Validator(contract.data, format_checker=checker)
+
+
+def check_contract(
+    document: Document, contract: Document, validator: Any
+) -> list[Problem]:
     """Problems of a spec's master_dict against its template's contract."""
-    contract = template.contract
-    if contract is None:
-        return []
-    validator = jsonschema.Draft202012Validator(
-        contract.data, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-    )
     master_dict = document.data["master_dict"]
     problems = []
     for error in sorted(
@@ -277,6 +298,7 @@ def validate(
     for template in templates.templates.values():
         problems += check_contract_schema(template)
     broken_contracts = {p.where.file for p in problems}
+    validators: dict[str, Any] = {}
     specs = []
     for document in documents:
         found = check_shape(document, SPEC_SCHEMA)
@@ -288,13 +310,15 @@ def validate(
             if template.kind == "legacy" and document.data.get("params"):
                 where = document.position_of(("params",), key=True)
                 found.append(Problem(where, "params need a Jinja2 template (.py.j2)"))
-        if not found:
-            template = templates.templates[document.data["template"]]
-            if (
-                template.contract is None
-                or template.contract.path not in broken_contracts
-            ):
-                found = check_contract(document, template)
+        contract = (
+            templates.templates[document.data["template"]].contract
+            if not found
+            else None
+        )
+        if contract is not None and contract.path not in broken_contracts:
+            if contract.path not in validators:
+                validators[contract.path] = contract_validator(contract)
+            found = check_contract(document, contract, validators[contract.path])
         if found:
             problems += found
             continue

@@ -105,3 +105,17 @@ def apply(plan: Plan, folder: Path) -> None:
         raise OutputError(
             [Problem(Position(shown), f"cannot write: {error.strerror or error}")]
         ) from None
+
+
+def save_cache(folder: Path, key: str, text: str) -> None:
+    """Replace the cache for this tool key; drop the caches of other versions.
+
+    The cache only saves work: failing to write it is never an error.
+    """
+    try:
+        write_atomic(folder / key, text.encode("utf-8"))
+        for stale in folder.iterdir():
+            if stale.name != key and not stale.name.endswith(TEMP_SUFFIX):
+                stale.unlink()
+    except OSError:
+        return

@@ -372,6 +372,12 @@ CASES = [
         "is not allowed in a YAML file",
     ),
     Case(
+        "lone surrogate escape",
+        {"specs/bad.yaml": GOOD.replace("sales_db", '"sales\\ud800"')},
+        "specs/bad.yaml:5:",
+        "invalid Unicode character escape",
+    ),
+    Case(
         "yaml 1.1 boolean",
         {"specs/bad.yaml": GOOD.replace("schedule: null", "schedule: no")},
         "specs/bad.yaml:6:13",
