@@ -14,7 +14,7 @@ AIRFLOW2_VENV := .venv-airflow2
 AIRFLOW2_STAMP := $(AIRFLOW2_VENV)/.installed-$(AIRFLOW2_VERSION)
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-airflow generate check validate verify deploy test test-airflow2 lint format clean
+.PHONY: help install install-airflow generate check validate verify deploy test test-airflow2 bench lint format clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -60,9 +60,12 @@ test: $(AIRFLOW_STAMP) ## Run every test, Airflow integration included
 test-airflow2: $(AIRFLOW_STAMP) $(AIRFLOW2_STAMP) ## Verify the examples on Airflow 2.11 as well
 	DAGSMITH_AIRFLOW2_PYTHON=$(CURDIR)/$(AIRFLOW2_VENV)/bin/python $(BIN)/python -m pytest -m airflow2
 
+bench: $(DEV_STAMP) ## Performance figures as one table (minutes; builds a dag-factory venv once)
+	cd bench && ../$(BIN)/python run.py --parse
+
 lint: $(DEV_STAMP) ## ruff, black and mypy --strict
-	$(BIN)/ruff check generator tests
-	$(BIN)/black --check --quiet generator tests
+	$(BIN)/ruff check generator tests bench
+	$(BIN)/black --check --quiet generator tests bench
 	$(BIN)/mypy --strict generator
 	$(BIN)/black --check --quiet generated_dags
 

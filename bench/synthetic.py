@@ -49,7 +49,9 @@ def make_project(root: Path, count: int) -> Path:
     (root / "pyproject.toml").write_text("[tool.dagsmith]\n")
     for i in range(count):
         kind = KINDS[i % len(KINDS)]
-        path = root / "specs" / kind.__name__.removesuffix("_spec") / f"spec_{i:05d}.yaml"
+        path = (
+            root / "specs" / kind.__name__.removesuffix("_spec") / f"spec_{i:05d}.yaml"
+        )
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(kind(i))
     return root

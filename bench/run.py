@@ -1,0 +1,168 @@
+"""dagsmith's performance figures, measured side by side in one run, as one table.
+
+Ratios, not times, are the point: these machines are shared and noisy, so
+each figure divides two measurements taken in the same run. Usage:
+
+    python bench/run.py [--sizes 100 1000 10000] [--parse]
+
+`--parse` adds the Airflow parse comparison with dag-factory (bench/airflow_parse.py),
+which builds a venv of its own on first use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from synthetic import make_project
+
+HERE = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent
+DAGSMITH = str(BIN / "dagsmith")
+
+NAIVE = '''
+"""The naive generator: one file at a time, load, render, black, compile, write."""
+import ast, sys
+from pathlib import Path
+
+import black, jinja2, yaml
+
+root = Path(sys.argv[1])
+env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(root / "templates"), finalize=repr,
+    trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+)
+env.filters["identifier"] = str
+env.filters["airflow_params"] = repr
+mode = black.Mode(target_versions={black.TargetVersion.PY311}, line_length=88)
+for path in sorted((root / "specs").rglob("*.yaml")):
+    spec = yaml.safe_load(path.read_text())
+    source = env.get_template(spec["template"] + ".py.j2").render(
+        dag_id=spec["dag_id"], master_dict=spec["master_dict"], params={},
+        namespace=spec["namespace"], template=spec["template"], spec=str(path),
+    )
+    text = black.format_str(source, mode=mode)
+    compile(text, path.name, "exec")
+    out = root / "naive_out" / spec["namespace"] / (spec["dag_id"] + ".py")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+'''
+
+
+def timed(
+    command: list[str], cwd: Path, ok: tuple[str, ...] = ("0",)
+) -> tuple[float, int]:
+    """Wall time of a command, and the peak RSS (KiB) of its largest process."""
+    probe = (
+        "import resource, subprocess, sys, time\n"
+        "t = time.perf_counter()\n"
+        "code = subprocess.run(sys.argv[1:]).returncode\n"
+        "t = time.perf_counter() - t\n"
+        "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+        "print(t, rss, code)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe, *command],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    seconds, rss, code = result.stdout.split()
+    if code not in ok:
+        raise SystemExit(f"{' '.join(command)} failed:\n{result.stderr}")
+    return float(seconds), int(rss)
+
+
+def edit_one_spec(root: Path) -> None:
+    spec = next(iter(sorted((root / "specs").rglob("*.yaml"))))
+    spec.write_text(
+        spec.read_text().replace("'@daily'", "'@hourly'", 1) + "\n# edited\n"
+    )
+
+
+def figures(size: int, work: Path, naive: bool) -> list[tuple[str, str, str]]:
+    """(figure, measured, target) rows for one project size."""
+    root = make_project(work / f"p{size}", size)
+    rows = []
+    cold, cold_rss = timed([DAGSMITH, "generate", "-q"], root)
+    rows.append((f"cold `generate`, {size:,} specs", f"{cold:.2f} s", ""))
+    if naive:
+        script = work / "naive.py"
+        script.write_text(NAIVE)
+        serial, _ = timed([sys.executable, str(script), str(root)], root)
+        rows.append((f"naive serial loop, {size:,} specs", f"{serial:.2f} s", ""))
+        rows.append((f"cold ÷ naive ({size:,})", f"{cold / serial:.3f}", "≤ 0.55"))
+    noop, _ = timed([DAGSMITH, "generate", "-q"], root)
+    rows.append(
+        (
+            f"no-op `generate` ÷ cold ({size:,})",
+            f"{noop / cold:.4f} ({noop:.2f} s)",
+            "≤ 0.02",
+        )
+    )
+    check, _ = timed([DAGSMITH, "check", "-q"], root, ok=("0", "1"))
+    rows.append(
+        (
+            f"`check`, nothing changed ÷ cold ({size:,})",
+            f"{check / cold:.4f} ({check:.2f} s)",
+            "≤ 0.02",
+        )
+    )
+    edit_one_spec(root)
+    one, _ = timed([DAGSMITH, "generate", "-q"], root)
+    rows.append(
+        (
+            f"one spec changed ÷ cold ({size:,})",
+            f"{one / cold:.4f} ({one:.2f} s)",
+            "≤ 0.02",
+        )
+    )
+    rows.append(
+        (
+            f"peak RSS, cold `generate` of {size:,}",
+            f"{cold_rss / 1024:.0f} MB",
+            "≤ 300 MB" if size >= 10_000 else "",
+        )
+    )
+    shutil.rmtree(root)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 10000])
+    parser.add_argument(
+        "--parse", action="store_true", help="add the dag-factory comparison"
+    )
+    args = parser.parse_args()
+    rows: list[tuple[str, str, str]] = []
+    with tempfile.TemporaryDirectory(prefix="dagsmith-bench-") as folder:
+        for size in args.sizes:
+            print(f"measuring {size:,} specs…", file=sys.stderr)
+            rows += figures(size, Path(folder), naive=size <= 1000)
+    if args.parse:
+        sys.path.insert(0, str(HERE))
+        from airflow_parse import measure  # type: ignore[import-not-found]
+
+        parsed = measure()
+        rows.append(
+            (
+                "Airflow parse of 100 DAGs: dagsmith ÷ dag-factory",
+                f"{parsed['ratio']:.3f}",
+                "≤ 0.25",
+            )
+        )
+    print(f"\ncores: {os.cpu_count()}, python {sys.version.split()[0]}\n")
+    print("| figure | measured | target |\n| --- | --- | --- |")
+    for figure, measured, target in rows:
+        print(f"| {figure} | {measured} | {target} |")
+
+
+if __name__ == "__main__":
+    main()
