@@ -1,4 +1,16 @@
-"""Apply a plan to a folder: each file atomically, the whole run under a lock."""
+"""Apply a plan to a folder: stage every file, then rename them into place, under a lock.
+
+The guarantee, in two steps:
+
+1. Stage: each new file is written to a temp file beside its target (a name
+   that never ends in `.py`, so Airflow never parses it) and fsynced. If any
+   write fails (disk full, read-only folder) every temp file is removed and
+   the folder is exactly as it was.
+2. Commit: each temp file is renamed over its target (atomic on POSIX), then
+   removed files are deleted and the folders fsynced. A kill here leaves each
+   file either old or new, never partial; the next run finishes the job and
+   clears stray temp files.
+"""
 
 from __future__ import annotations
 
@@ -30,9 +42,8 @@ def locked(
         folder.mkdir(parents=True, exist_ok=True)
         fd = os.open(folder / name, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as error:
-        raise OutputError(
-            [Problem(Position(shown), f"cannot lock: {error.strerror}")]
-        ) from None
+        problem = Problem(Position(shown), f"cannot lock: {error.strerror or error}")
+        raise OutputError([problem]) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -44,8 +55,8 @@ def locked(
         os.close(fd)
 
 
-def write_atomic(path: Path, content: bytes) -> None:
-    """Replace a file's content in one rename: readers see the old or the new bytes."""
+def stage(path: Path, content: bytes) -> Path:
+    """Write content to a durable temp file beside `path`; return the temp file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(
         dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX
@@ -56,20 +67,26 @@ def write_atomic(path: Path, content: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temp, 0o644)
-        os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
-    _fsync_folder(path.parent)
+    return Path(temp)
 
 
-def _fsync_folder(folder: Path) -> None:
+def fsync_folder(folder: Path) -> None:
+    """Make renames and removals in a folder durable."""
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def write_atomic(path: Path, content: bytes) -> None:
+    """Replace a file's content in one rename: readers see the old or the new bytes."""
+    os.replace(stage(path, content), path)
+    fsync_folder(path.parent)
 
 
 def remove_stray_temps(folder: Path) -> None:
@@ -79,32 +96,67 @@ def remove_stray_temps(folder: Path) -> None:
             temp.unlink()
 
 
+def _check_inside(folder: Path, target: Path, shown: str) -> None:
+    """Refuse a target whose folder is a link out of the output folder."""
+    real = Path(os.path.realpath(target.parent))
+    if not real.is_relative_to(os.path.realpath(folder)):
+        problem = Problem(
+            Position(shown), "its folder is a symlink out of the output folder"
+        )
+        raise OutputError([problem])
+
+
+def _discard(staged: list[tuple[Path, Path]]) -> None:
+    """Remove the temp files not renamed into place (yet)."""
+    for temp, _ in staged:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+
+
 def apply(plan: Plan, folder: Path) -> None:
-    """Write what the plan creates and updates, then remove what it removes."""
-    current = folder
+    """Stage every new file, then rename them all into place, then remove."""
+    shown, staged = plan.out, []
     try:
-        remove_stray_temps(folder)
+        if folder.is_dir():
+            remove_stray_temps(folder)
         for change in plan.pending:
-            current = folder / change.path
+            shown = f"{plan.out}/{change.path}"
+            _check_inside(folder, folder / change.path, shown)
             if change.new is not None:
-                write_atomic(current, change.new)
+                staged.append(
+                    (stage(folder / change.path, change.new), folder / change.path)
+                )
+    except OSError as error:
+        _discard(staged)
+        raise OutputError([Problem(Position(shown), _cannot_write(error))]) from None
+    try:
+        touched = set()
+        for temp, target in staged:
+            shown = f"{plan.out}/{target.relative_to(folder).as_posix()}"
+            os.replace(temp, target)
+            touched.add(target.parent)
         for change in plan.of_kind("remove"):
-            current = folder / change.path
-            current.unlink(missing_ok=True)
-            if current.parent != folder:
+            shown = f"{plan.out}/{change.path}"
+            target = folder / change.path
+            target.unlink(missing_ok=True)
+            touched.add(target.parent)
+            if target.parent != folder:
                 with contextlib.suppress(
                     OSError
                 ):  # succeeds only on a folder left empty
-                    current.parent.rmdir()
+                    target.parent.rmdir()
+        for parent in sorted(touched):
+            if parent.is_dir():
+                fsync_folder(parent)
     except OSError as error:
-        shown = (
-            f"{plan.out}/{current.relative_to(folder).as_posix()}"
-            if current != folder
-            else plan.out
-        )
-        raise OutputError(
-            [Problem(Position(shown), f"cannot write: {error.strerror or error}")]
-        ) from None
+        _discard(staged)
+        raise OutputError([Problem(Position(shown), _cannot_write(error))]) from None
+
+
+def _cannot_write(error: OSError) -> str:
+    if isinstance(error, (FileExistsError, NotADirectoryError)):
+        return "cannot write: a file stands where its folder should be"
+    return f"cannot write: {error.strerror or error}"
 
 
 def save_cache(folder: Path, key: str, text: str) -> None:
