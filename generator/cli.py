@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
-from . import __version__, load, pipeline, write
+from . import __version__, load, migrate, pipeline, write
 from .config import Settings, load_settings
 from .format import black_version
 from .model import DagsmithError, InputError, Plan, Position, Problem
@@ -478,3 +478,87 @@ def deploy(settings: Settings, target: Path, dry_run: bool, force: bool) -> None
     say(
         f"dagsmith: deployed to {shown}: {_counts(plan, ('created', 'updated', 'removed'))}"
     )
+
+
+@main.command(name="import")
+@click.argument(
+    "old_templates", type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
+@click.argument(
+    "old_dags", type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
+@click.option("--dry-run", is_flag=True, help="Print the plan; write nothing.")
+@folder_options
+def import_(
+    settings: Settings, old_templates: Path, old_dags: Path, dry_run: bool
+) -> None:
+    """Turn an old dag_creator setup into specs.
+
+    OLD_TEMPLATES holds the `.template` files; OLD_DAGS the files dag_creator
+    wrote, as NAMESPACE/DAG_ID.py. Each file is matched against every template
+    with #DAG_ID and #MASTER_DICT as holes (parsed, never run); a file that
+    matches exactly one template becomes specs/NAMESPACE/DAG_ID.yaml, and the
+    templates are copied into templates/. Files that match no template, or
+    several, or hold values that are not literals, are reported and left
+    alone (exit 1).
+
+    \b
+    Example:
+      dagsmith import old/templates old/dynamic_dags --dry-run
+      dagsmith import old/templates old/dynamic_dags && dagsmith generate
+    """
+    legacy = load.read_legacy(old_templates, old_dags, settings)
+    patterns, problems = {}, list(legacy.problems)
+    for name, text in sorted(legacy.templates.items()):
+        made = migrate.pattern(name, text)
+        if isinstance(made, str):
+            where = Position(settings.display(old_templates / f"{name}.template"))
+            problems.append(Problem(where, made))
+        else:
+            patterns[name] = made
+    if problems:
+        raise InputError(problems)
+    writes: dict[Path, str] = {}
+    skipped = []
+    for shown, namespace, text in legacy.files:
+        imported = migrate.import_file(shown, namespace, text, patterns)
+        spec = migrate.spec_text(imported) if imported.problem is None else None
+        if imported.problem is None and spec is None:
+            imported = migrate.Imported(
+                shown, namespace, problem="YAML cannot hold its values"
+            )
+        target = settings.specs / namespace / f"{imported.dag_id}.yaml"
+        if spec is not None and target.exists():
+            imported = migrate.Imported(
+                shown, namespace, problem=f"{settings.display(target)} exists"
+            )
+        if imported.problem is not None or spec is None:
+            skipped.append(Problem(Position(shown), f"left alone: {imported.problem}"))
+            continue
+        writes[target] = spec
+        click.echo(
+            f"spec      {settings.display(target)}  (from {shown}, template {imported.template})"
+        )
+    used = {
+        settings.templates / f"{name}.template": legacy.templates[name]
+        for name in patterns
+    }
+    for target, text in sorted(used.items()):
+        if target.exists() and target.read_text(encoding="utf-8") != text:
+            skipped.append(
+                Problem(
+                    Position(settings.display(target)), "exists and differs; not copied"
+                )
+            )
+        elif not target.exists():
+            writes[target] = text
+            click.echo(f"template  {settings.display(target)}")
+    for problem in skipped:
+        click.echo(f"{problem.where}: {problem.message}", err=True)
+    if not dry_run:
+        for target, text in sorted(writes.items()):
+            write.write_atomic(target, text.encode("utf-8"))
+    verb = "would write" if dry_run else "wrote"
+    say(f"dagsmith: {verb} {len(writes)} files; {len(skipped)} left alone")
+    if skipped:
+        sys.exit(EXIT_DRIFT)

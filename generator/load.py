@@ -38,16 +38,15 @@ def walk_files(folder: Path) -> Iterator[Path]:
             yield Path(current) / name
 
 
-def read_text(path: Path, settings: Settings) -> tuple[str | None, Problem | None]:
+def read_text(
+    path: Path, settings: Settings, outside_ok: bool = False
+) -> tuple[str | None, Problem | None]:
     """A file's UTF-8 text, refusing files that resolve outside the project."""
     shown = settings.display(path)
     # Folders are walked without following links, so only a linked file (or a
     # linked root folder) can lead outside: resolve just those.
-    if (
-        os.path.islink(path)
-        or settings.specs.is_symlink()
-        or settings.templates.is_symlink()
-    ):
+    linked = settings.specs.is_symlink() or settings.templates.is_symlink()
+    if not outside_ok and (os.path.islink(path) or linked):
         real = path.resolve()
         if not real.is_relative_to(settings.root.resolve()):
             return None, Problem(
@@ -303,3 +302,32 @@ def read_cache(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return ""
+
+
+@dataclass(frozen=True)
+class LegacyProject:
+    """An old dag_creator setup: `.template` files, and the files made from them."""
+
+    templates: Mapping[str, str]
+    files: tuple[tuple[str, str, str], ...]  # (shown path, namespace, text)
+    problems: tuple[Problem, ...]
+
+
+def read_legacy(templates: Path, dags: Path, settings: Settings) -> LegacyProject:
+    """Every old template by name, and every NAMESPACE/DAG.py under the old dags folder."""
+    found, files, problems = {}, [], []
+    for path in walk_files(templates):
+        if path.suffix == ".template":
+            text, problem = read_text(path, settings, outside_ok=True)
+            problems += [problem] if problem else []
+            if text is not None:
+                found[path.stem] = text
+    for path in walk_files(dags):
+        if path.suffix != ".py" or "__pycache__" in path.parts:
+            continue
+        text, problem = read_text(path, settings, outside_ok=True)
+        problems += [problem] if problem else []
+        namespace = path.parent.relative_to(dags).as_posix()
+        if text is not None:
+            files.append((settings.display(path), namespace, text))
+    return LegacyProject(found, tuple(files), tuple(problems))

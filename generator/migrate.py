@@ -1,0 +1,154 @@
+"""From the old dag_creator to specs: match generated files against their templates.
+
+Each old `.template` becomes a pattern: its Python AST with `#DAG_ID` and
+`#MASTER_DICT` as holes. A generated file matches a template when its AST is
+the pattern's with every hole filled by a literal (the same value wherever a
+token appears twice). Files are parsed with `ast`, never executed.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .literals import LiteralError, to_literal
+from .render import LEGACY_TOKENS
+
+HOLES = {
+    "DAG_ID": "__dagsmith_hole_DAG_ID__",
+    "MASTER_DICT": "__dagsmith_hole_MASTER_DICT__",
+}
+_BY_NAME = {name: token for token, name in HOLES.items()}
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A legacy template as an AST with holes."""
+
+    name: str
+    tree: ast.Module
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What one old generated file becomes, or why it stays where it is."""
+
+    source: str
+    namespace: str
+    dag_id: str | None = None
+    template: str | None = None
+    master_dict: Any = None
+    problem: str | None = None
+
+
+def pattern(name: str, source: str) -> Pattern | str:
+    """A template's pattern, or why it cannot be one."""
+    skeleton = LEGACY_TOKENS.sub(lambda m: HOLES[m.group(1)], source)
+    try:
+        return Pattern(name, ast.parse(skeleton))
+    except SyntaxError as error:
+        return f"is not Python once its tokens are holes: {error.msg} (line {error.lineno})"
+
+
+def _match(expected: Any, actual: Any, holes: dict[str, ast.expr]) -> bool:
+    if isinstance(expected, ast.Name) and expected.id in _BY_NAME:
+        if not isinstance(actual, ast.expr):
+            return False
+        token = _BY_NAME[expected.id]
+        if token in holes:
+            return ast.dump(holes[token]) == ast.dump(actual)
+        holes[token] = actual
+        return True
+    if isinstance(expected, ast.AST):
+        if type(expected) is not type(actual):
+            return False
+        return all(
+            _match(getattr(expected, f, None), getattr(actual, f, None), holes)
+            for f in expected._fields
+        )
+    if isinstance(expected, list):
+        return (
+            isinstance(actual, list)
+            and len(expected) == len(actual)
+            and all(_match(e, a, holes) for e, a in zip(expected, actual, strict=True))
+        )
+    return bool(expected == actual)
+
+
+def fill(pattern: Pattern, tree: ast.Module) -> dict[str, ast.expr] | None:
+    """The expressions in a generated module's holes, if it matches the pattern."""
+    holes: dict[str, ast.expr] = {}
+    return holes if _match(pattern.tree, tree, holes) else None
+
+
+def import_file(
+    source: str, namespace: str, text: str, patterns: Mapping[str, Pattern]
+) -> Imported:
+    """Recover dag_id, template and master_dict from one old generated file."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as error:
+        return Imported(source, namespace, problem=f"is not Python: {error.msg}")
+    matches = {name: holes for name, p in patterns.items() if (holes := fill(p, tree))}
+    if not matches:
+        return Imported(source, namespace, problem="matches no template")
+    if len(matches) > 1:
+        names = ", ".join(sorted(matches))
+        return Imported(
+            source, namespace, problem=f"matches {len(matches)} templates: {names}"
+        )
+    ((name, holes),) = matches.items()
+    try:
+        values = {token: ast.literal_eval(node) for token, node in holes.items()}
+    except ValueError:
+        return Imported(
+            source, namespace, problem="holds a value that is not a literal"
+        )
+    dag_id, master_dict = values.get("DAG_ID"), values.get("MASTER_DICT", {})
+    if not isinstance(dag_id, str):
+        return Imported(
+            source, namespace, problem=f"its dag_id is not a string: {dag_id!r}"
+        )
+    if not isinstance(master_dict, dict):
+        return Imported(source, namespace, problem="its master_dict is not a dict")
+    try:
+        to_literal(master_dict)
+    except LiteralError as error:
+        return Imported(source, namespace, problem=f"master_dict: {error.message}")
+    return Imported(source, namespace, dag_id, name, master_dict)
+
+
+def spec_text(imported: Imported) -> str | None:
+    """The YAML of an imported spec; None when YAML cannot hold its values exactly."""
+    import yaml
+
+    from .yamlpos import parse_documents
+
+    data = {
+        "dag_id": imported.dag_id,
+        "template": imported.template,
+        "namespace": imported.namespace,
+        "master_dict": imported.master_dict,
+    }
+    try:
+        body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=88)
+    except yaml.YAMLError:  # a tuple, a set: values YAML has no tag for
+        return None
+    text = f"# Imported by dagsmith from {imported.source}\n{body}"
+    documents, problems = parse_documents(text, "imported.yaml")
+    if problems or len(documents) != 1 or not _same(documents[0].data, data):
+        return None
+    return text
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal, with the same types all the way down (1 is not True, nor 1.0)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)

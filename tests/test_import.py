@@ -1,0 +1,176 @@
+"""`dagsmith import`: an old dag_creator setup, built the old way, becomes specs."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import Project
+
+CLEANUP = """\
+import airflow
+from airflow import DAG
+
+main_dag_id = #DAG_ID
+
+args = {
+    'owner': 'airflow',
+    'start_date': airflow.utils.dates.days_ago(1),
+    'provide_context': True,
+}
+
+dag = DAG(main_dag_id, default_args=args, catchup=False, schedule_interval='@once')
+
+#? Getting Required Parameters
+
+master_dict = #MASTER_DICT
+
+operation = master_dict['operation_dict']
+schema_id = int(master_dict['schema_id'])
+"""
+
+MODEL = """\
+from airflow import DAG
+dag = DAG(#DAG_ID, schedule_interval=None)
+params = #MASTER_DICT
+print(params["model"])
+"""
+
+OLD_FILES = {
+    ("Cleanup_Dags", "Cleanup_dag_138352851250384220", "cleanup_dag"): {
+        "operation_dict": {22: [4]},
+        "values_dict": {22: [""]},
+        "schema_id": "1",
+        "dataset_id": "6",
+    },
+    ("Cleanup_Dags", "Cleanup_dag_2", "cleanup_dag"): {
+        "operation_dict": {},
+        "values_dict": {},
+        "schema_id": 2,
+        "project_id": 7,
+        "note": 'it\'s "quoted"\nand multi-line',
+    },
+    ("Models", "model_dag_1", "model_dag"): {
+        "model": "xgb",
+        "threshold": 0.25,
+        "on": None,
+    },
+}
+
+
+def dag_creator(template: str, dag_id: str, master_dict: dict[str, Any]) -> str:
+    """What the old dag_creator wrote: plain string replacement with str()."""
+    return template.replace("#DAG_ID", f'"{dag_id}"').replace(
+        "#MASTER_DICT", str(master_dict)
+    )
+
+
+@pytest.fixture
+def old(empty_project: Project) -> Path:
+    root = empty_project.root / "old"
+    (root / "templates").mkdir(parents=True)
+    (root / "templates/cleanup_dag.template").write_text(CLEANUP)
+    (root / "templates/model_dag.template").write_text(MODEL)
+    for (namespace, dag_id, template), master_dict in OLD_FILES.items():
+        source = {"cleanup_dag": CLEANUP, "model_dag": MODEL}[template]
+        path = root / "dynamic_dags" / namespace / f"{dag_id}.py"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(dag_creator(source, dag_id, master_dict))
+    (root / "dynamic_dags/Models/hand_written.py").write_text(
+        "from airflow import DAG\n"
+    )
+    (root / "dynamic_dags/Models/computed.py").write_text(
+        MODEL.replace("#DAG_ID", '"computed"').replace(
+            "#MASTER_DICT", "dict(model='x')"
+        )
+    )
+    return root
+
+
+def test_import_then_generate_reproduces_every_old_dag(
+    empty_project: Project, old: Path
+) -> None:
+    result = empty_project.run("import", "old/templates", "old/dynamic_dags")
+    assert result.exit_code == 1  # two files were left alone
+    assert (
+        "old/dynamic_dags/Models/hand_written.py:1:1: left alone: matches no template"
+        in (result.stderr)
+    )
+    assert (
+        "old/dynamic_dags/Models/computed.py:1:1: left alone: holds a value that is not"
+        in (result.stderr)
+    )
+    assert "wrote 5 files; 2 left alone" in result.stderr
+    spec = yaml.safe_load(
+        (
+            empty_project.root
+            / "specs/Cleanup_Dags/Cleanup_dag_138352851250384220.yaml"
+        ).read_text()
+    )
+    assert spec == {
+        "dag_id": "Cleanup_dag_138352851250384220",
+        "template": "cleanup_dag",
+        "namespace": "Cleanup_Dags",
+        "master_dict": OLD_FILES[
+            ("Cleanup_Dags", "Cleanup_dag_138352851250384220", "cleanup_dag")
+        ],
+    }
+    assert (
+        empty_project.root / "templates/cleanup_dag.template"
+    ).read_text() == CLEANUP
+
+    assert empty_project.run("generate").exit_code == 0
+    for namespace, dag_id, _ in OLD_FILES:
+        old_file = old / "dynamic_dags" / namespace / f"{dag_id}.py"
+        new_file = empty_project.root / "generated_dags" / namespace / f"{dag_id}.py"
+        assert ast.dump(ast.parse(new_file.read_text())) == ast.dump(
+            ast.parse(old_file.read_text())
+        ), dag_id
+
+
+def test_dry_run_writes_nothing(empty_project: Project, old: Path) -> None:
+    result = empty_project.run(
+        "import", "old/templates", "old/dynamic_dags", "--dry-run"
+    )
+    assert (
+        "spec      specs/Models/model_dag_1.yaml  (from old/dynamic_dags/Models/"
+        in (result.stdout)
+    )
+    assert "template  templates/model_dag.template" in result.stdout
+    assert "would write 5 files" in result.stderr
+    assert not list((empty_project.root / "specs").iterdir())
+
+
+def test_a_file_that_matches_two_templates_is_left_alone(
+    empty_project: Project, old: Path
+) -> None:
+    (old / "templates/model_copy.template").write_text(MODEL)
+    result = empty_project.run("import", "old/templates", "old/dynamic_dags")
+    assert (
+        "model_dag_1.py:1:1: left alone: matches 2 templates: model_copy, model_dag"
+        in (result.stderr)
+    )
+
+
+def test_existing_specs_are_not_overwritten(empty_project: Project, old: Path) -> None:
+    empty_project.write("specs/Models/model_dag_1.yaml", "# mine\n")
+    result = empty_project.run("import", "old/templates", "old/dynamic_dags")
+    assert "left alone: specs/Models/model_dag_1.yaml exists" in result.stderr
+    assert (
+        empty_project.root / "specs/Models/model_dag_1.yaml"
+    ).read_text() == "# mine\n"
+
+
+def test_a_template_that_is_not_python_is_an_input_error(
+    empty_project: Project, old: Path
+) -> None:
+    (old / "templates/broken.template").write_text("def (:\n#DAG_ID\n")
+    result = empty_project.run("import", "old/templates", "old/dynamic_dags")
+    assert result.exit_code == 2
+    assert (
+        "old/templates/broken.template:1:1: is not Python once its tokens are holes"
+        in (result.stderr)
+    )
