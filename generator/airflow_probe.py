@@ -31,6 +31,17 @@ def _dagbag() -> Any:
         )
 
 
+def graph(dag: Any) -> dict[str, Any]:
+    """A DAG's tasks (id, operator) and edges (upstream, downstream), sorted."""
+    tasks = sorted((t.task_id, type(t).__name__) for t in dag.task_dict.values())
+    edges = sorted(
+        (t.task_id, down)
+        for t in dag.task_dict.values()
+        for down in t.downstream_task_ids
+    )
+    return {"tasks": tasks, "edges": edges}
+
+
 def probe(paths: list[str]) -> dict[str, Any]:
     """Parse each file in one DagBag; its DAG ids, import error and parse time."""
     airflow = importlib.import_module("airflow")
@@ -57,6 +68,7 @@ def probe(paths: list[str]) -> dict[str, Any]:
                 "dag_ids": sorted(dag.dag_id for dag in dags),
                 "error": "\n".join(new_errors) or None,
                 "seconds": seconds,
+                "graphs": {dag.dag_id: graph(dag) for dag in dags},
             }
         )
     return {"airflow": airflow.__version__, "files": files}

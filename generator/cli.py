@@ -6,6 +6,8 @@ import contextlib
 import functools
 import json
 import os
+import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -16,12 +18,15 @@ import click
 
 from . import __version__, load, migrate, pipeline, write
 from .config import Settings, load_settings
+from .digest import HEADER_PREFIX
 from .format import black_version
+from .graph import diff as graph_diff
+from .graph import to_dot, to_mermaid
 from .model import DagsmithError, InputError, Plan, Position, Problem
 from .plan import unified_diff
 from .scaffold import editor_schema, new_spec
 from .validate import check_new
-from .verify import AirflowMissing
+from .verify import AirflowMissing, TaskGraph, graphs_of
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -209,8 +214,22 @@ def generate(settings: Settings, exit_nonzero_on_change: bool) -> None:
 
 
 @main.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["diff", "markdown"]),
+    default="diff",
+    show_default=True,
+    help="markdown: a pull-request summary, with each DAG's task changes (needs Airflow).",
+)
+@click.option(
+    "--python",
+    default=sys.executable,
+    metavar="PATH",
+    help="With --format markdown: the interpreter that has Apache Airflow.",
+)
 @folder_options
-def check(settings: Settings) -> None:
+def check(settings: Settings, fmt: str, python: str) -> None:
     """Write nothing; print a diff of what `generate` would change.
 
     Exits 0 when the output folder is up to date, 1 when it is not.
@@ -218,9 +237,13 @@ def check(settings: Settings) -> None:
     \b
     Example:
       dagsmith check || echo "run 'make generate' and commit"
+      dagsmith check --format markdown > pr-comment.md
     """
     with progress_line() as progress:
         plan = pipeline.check(settings, progress)
+    if fmt == "markdown":
+        click.echo(markdown_summary(plan, python), nl=False)
+        sys.exit(EXIT_DRIFT if plan.pending else EXIT_OK)
     if not plan.pending:
         say(f"dagsmith: up to date ({len(plan.changes)} files)")
         return
@@ -562,3 +585,135 @@ def import_(
     say(f"dagsmith: {verb} {len(writes)} files; {len(skipped)} left alone")
     if skipped:
         sys.exit(EXIT_DRIFT)
+
+
+def _spec_of(content: bytes | None) -> str:
+    """The spec a generated file names in its header."""
+    first = (content or b"").split(b"\n", 1)[0].decode("utf-8", "replace")
+    return first.removeprefix(HEADER_PREFIX).split(" (template ", 1)[0] or "?"
+
+
+def _task_count(graph: TaskGraph | None) -> str:
+    return str(len(graph.tasks)) if graph else "none"
+
+
+def markdown_summary(plan: Plan, python: str) -> str:
+    """A pull-request comment: specs added, changed and removed, and each DAG's task changes."""
+    pending = plan.pending
+    counts = {k: len(plan.of_kind(k)) for k in ("create", "update", "remove")}
+    lines = [
+        f"### dagsmith: {counts['create']} DAGs added, {counts['update']} changed, "
+        f"{counts['remove']} removed",
+        "",
+    ]
+    if not pending:
+        return "\n".join(
+            [*lines, "Generated DAGs are up to date with their specs.", ""]
+        )
+    old: dict[str, TaskGraph] | None
+    new: dict[str, TaskGraph] | None
+    try:
+        old = graphs_of({c.path: c.old for c in pending if c.old is not None}, python)
+        new = graphs_of({c.path: c.new for c in pending if c.new is not None}, python)
+    except AirflowMissing:
+        old = new = None
+    words = {"create": "added", "update": "changed", "remove": "removed"}
+    lines += ["| DAG file | spec | change | tasks |", "| --- | --- | --- | --- |"]
+    details = []
+    for change in pending:
+        spec = _spec_of(change.new or change.old)
+        if old is None or new is None:
+            tasks = "(needs Airflow)"
+        else:
+            before, after = old.get(change.path), new.get(change.path)
+            tasks = f"{_task_count(before)} → {_task_count(after)}"
+            delta = graph_diff(before, after)
+            if delta:
+                details += [f"**`{change.path}`**", ""]
+                details += [f"- task added: `{t}`" for t in delta.tasks_added]
+                details += [f"- task removed: `{t}`" for t in delta.tasks_removed]
+                details += [
+                    f"- dependency added: `{u}` → `{d}`" for u, d in delta.edges_added
+                ]
+                details += [
+                    f"- dependency removed: `{u}` → `{d}`"
+                    for u, d in delta.edges_removed
+                ]
+                details.append("")
+        lines.append(f"| `{change.path}` | `{spec}` | {words[change.kind]} | {tasks} |")
+    if old is None:
+        lines += [
+            "",
+            "Task changes need Apache Airflow: `pip install 'dagsmith[airflow]'`.",
+        ]
+    return "\n".join([*lines, "", *details]).rstrip("\n") + "\n"
+
+
+@main.command()
+@click.argument("target")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["mermaid", "dot", "svg"]),
+    default="mermaid",
+    show_default=True,
+    help="mermaid pastes into GitHub/GitLab Markdown; svg needs Graphviz's `dot`.",
+)
+@click.option(
+    "--python",
+    default=sys.executable,
+    metavar="PATH",
+    help="The Python interpreter that has Apache Airflow installed.",
+)
+@folder_options
+def graph(settings: Settings, target: str, fmt: str, python: str) -> None:
+    """Print a DAG's task graph, as real Airflow builds it from the spec.
+
+    TARGET is a spec file or a dag_id. The output is rendered from the spec
+    as it is now and loaded in a DagBag, so the picture is what would ship.
+
+    \b
+    Example:
+      dagsmith graph etl_sales
+      dagsmith graph specs/etl/sales.yaml --format svg > etl_sales.svg
+    """
+    built = pipeline.build(settings)
+    shown = settings.display(Path(target)) if Path(target).exists() else None
+    chosen = [
+        (t, out)
+        for t, out in zip(built.targets, built.outputs, strict=True)
+        if t.dag_id == target or t.spec == shown
+    ]
+    if len(chosen) != 1:
+        found = "no" if not chosen else f"{len(chosen)} DAGs for"
+        raise click.UsageError(
+            f"{found} spec file or dag_id {target!r}; name one dag_id"
+        )
+    ((found_target, output),) = chosen
+    if fmt == "svg" and shutil.which("dot") is None:
+        say(
+            "dagsmith: SVG needs Graphviz's `dot`: apt-get install graphviz (or use --format dot)"
+        )
+        sys.exit(EXIT_INVALID)
+    try:
+        graphs = graphs_of({output.path: output.content}, python)
+    except AirflowMissing as error:
+        say(f"dagsmith: {error}")
+        sys.exit(EXIT_INVALID)
+    if output.path not in graphs:
+        say(
+            f"dagsmith: Airflow could not load one DAG from {output.path}; run `dagsmith verify`"
+        )
+        sys.exit(EXIT_DRIFT)
+    task_graph = graphs[output.path]
+    if fmt == "mermaid":
+        click.echo(to_mermaid(found_target.dag_id, task_graph), nl=False)
+        return
+    dot = to_dot(found_target.dag_id, task_graph)
+    if fmt == "dot":
+        click.echo(dot, nl=False)
+        return
+    svg = subprocess.run(
+        ["dot", "-Tsvg"], input=dot, capture_output=True, text=True, check=True
+    )
+    click.echo(svg.stdout, nl=False)

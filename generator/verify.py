@@ -7,7 +7,8 @@ import os
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import airflow_probe
@@ -33,6 +34,14 @@ def compile_problem(source: str, filename: str, where: Position) -> Problem | No
 
 
 @dataclass(frozen=True)
+class TaskGraph:
+    """A DAG's tasks (id, operator class) and edges (upstream, downstream), as Airflow sees them."""
+
+    tasks: tuple[tuple[str, str], ...]
+    edges: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class Parsed:
     """What Airflow made of one file."""
 
@@ -40,6 +49,7 @@ class Parsed:
     dag_ids: tuple[str, ...]
     error: str | None
     seconds: float
+    graphs: Mapping[str, TaskGraph] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -80,7 +90,18 @@ def parse_in_airflow(
     return DagBagReport(
         data["airflow"],
         tuple(
-            Parsed(f["path"], tuple(f["dag_ids"]), f["error"], f["seconds"])
+            Parsed(
+                f["path"],
+                tuple(f["dag_ids"]),
+                f["error"],
+                f["seconds"],
+                {
+                    dag_id: TaskGraph(
+                        tuple(map(tuple, g["tasks"])), tuple(map(tuple, g["edges"]))
+                    )
+                    for dag_id, g in f["graphs"].items()
+                },
+            )
             for f in data["files"]
         ),
     )
@@ -112,3 +133,26 @@ def check_parsed(specs: list[Spec], out: str, report: DagBagReport) -> list[Prob
                 )
             )
     return problems
+
+
+def graphs_of(
+    files: Mapping[str, bytes], python: str = sys.executable
+) -> dict[str, TaskGraph]:
+    """The task graph of the one DAG in each file (by relative path), parsed in Airflow.
+
+    The files are laid out in a scratch folder, so what is shown is exactly
+    these bytes, whatever the output folder holds.
+    """
+    if not files:
+        return {}
+    with tempfile.TemporaryDirectory(prefix="dagsmith-graph-") as scratch:
+        folder = Path(scratch)
+        for relative, content in files.items():
+            (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+            (folder / relative).write_bytes(content)
+        report = parse_in_airflow(folder, sorted(files), python)
+    return {
+        parsed.path: next(iter(parsed.graphs.values()))
+        for parsed in report.files
+        if len(parsed.graphs) == 1
+    }
