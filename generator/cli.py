@@ -18,15 +18,14 @@ import click
 
 from . import __version__, load, migrate, pipeline, write
 from .config import Settings, load_settings
-from .digest import HEADER_PREFIX
 from .format import black_version
-from .graph import diff as graph_diff
-from .graph import to_dot, to_mermaid
-from .model import DagsmithError, InputError, Plan, Position, Problem
+from .graph import markdown_summary, to_dot, to_mermaid
+from .incremental import Target
+from .model import DagsmithError, InputError, Output, Plan, Position, Problem
 from .plan import unified_diff
 from .scaffold import editor_schema, new_spec
 from .validate import check_new
-from .verify import AirflowMissing, TaskGraph, graphs_of
+from .verify import AirflowMissing, graphs_of
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -123,6 +122,27 @@ def folder_options(command: F) -> F:
         return command(settings, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+python_option = click.option(
+    "--python",
+    default=sys.executable,
+    show_default="this interpreter",
+    metavar="PATH",
+    help="The Python interpreter that has Apache Airflow installed.",
+)
+
+
+def select(
+    built: pipeline.Build, settings: Settings, name: str
+) -> list[tuple[Target, Output]]:
+    """The targets (and outputs) of a spec file, or the one of a dag_id."""
+    shown = settings.display(Path(name)) if Path(name).exists() else None
+    return [
+        (target, output)
+        for target, output in zip(built.targets, built.outputs, strict=True)
+        if target.dag_id == name or target.spec == shown
+    ]
 
 
 class DagsmithGroup(click.Group):
@@ -222,12 +242,7 @@ def generate(settings: Settings, exit_nonzero_on_change: bool) -> None:
     show_default=True,
     help="markdown: a pull-request summary, with each DAG's task changes (needs Airflow).",
 )
-@click.option(
-    "--python",
-    default=sys.executable,
-    metavar="PATH",
-    help="With --format markdown: the interpreter that has Apache Airflow.",
-)
+@python_option
 @folder_options
 def check(settings: Settings, fmt: str, python: str) -> None:
     """Write nothing; print a diff of what `generate` would change.
@@ -284,15 +299,10 @@ def render(settings: Settings, spec: str) -> None:
       dagsmith render cleanup_project_42 | less
     """
     built = pipeline.build(settings)
-    shown = settings.display(Path(spec)) if Path(spec).exists() else None
-    chosen = [
-        out
-        for s, out in zip(built.targets, built.outputs, strict=True)
-        if s.dag_id == spec or s.spec == shown
-    ]
+    chosen = select(built, settings, spec)
     if not chosen:
         raise click.UsageError(f"no spec file or dag_id {spec!r}")
-    for output in chosen:
+    for _, output in chosen:
         click.echo(output.content.decode("utf-8"), nl=False)
 
 
@@ -405,13 +415,7 @@ def new(
 
 
 @main.command()
-@click.option(
-    "--python",
-    default=sys.executable,
-    show_default="this interpreter",
-    metavar="PATH",
-    help="The Python interpreter that has Apache Airflow installed.",
-)
+@python_option
 @click.option(
     "--slow",
     default=1.0,
@@ -587,68 +591,6 @@ def import_(
         sys.exit(EXIT_DRIFT)
 
 
-def _spec_of(content: bytes | None) -> str:
-    """The spec a generated file names in its header."""
-    first = (content or b"").split(b"\n", 1)[0].decode("utf-8", "replace")
-    return first.removeprefix(HEADER_PREFIX).split(" (template ", 1)[0] or "?"
-
-
-def _task_count(graph: TaskGraph | None) -> str:
-    return str(len(graph.tasks)) if graph else "none"
-
-
-def markdown_summary(plan: Plan, python: str) -> str:
-    """A pull-request comment: specs added, changed and removed, and each DAG's task changes."""
-    pending = plan.pending
-    counts = {k: len(plan.of_kind(k)) for k in ("create", "update", "remove")}
-    lines = [
-        f"### dagsmith: {counts['create']} DAGs added, {counts['update']} changed, "
-        f"{counts['remove']} removed",
-        "",
-    ]
-    if not pending:
-        return "\n".join(
-            [*lines, "Generated DAGs are up to date with their specs.", ""]
-        )
-    old: dict[str, TaskGraph] | None
-    new: dict[str, TaskGraph] | None
-    try:
-        old = graphs_of({c.path: c.old for c in pending if c.old is not None}, python)
-        new = graphs_of({c.path: c.new for c in pending if c.new is not None}, python)
-    except AirflowMissing:
-        old = new = None
-    words = {"create": "added", "update": "changed", "remove": "removed"}
-    lines += ["| DAG file | spec | change | tasks |", "| --- | --- | --- | --- |"]
-    details = []
-    for change in pending:
-        spec = _spec_of(change.new or change.old)
-        if old is None or new is None:
-            tasks = "(needs Airflow)"
-        else:
-            before, after = old.get(change.path), new.get(change.path)
-            tasks = f"{_task_count(before)} → {_task_count(after)}"
-            delta = graph_diff(before, after)
-            if delta:
-                details += [f"**`{change.path}`**", ""]
-                details += [f"- task added: `{t}`" for t in delta.tasks_added]
-                details += [f"- task removed: `{t}`" for t in delta.tasks_removed]
-                details += [
-                    f"- dependency added: `{u}` → `{d}`" for u, d in delta.edges_added
-                ]
-                details += [
-                    f"- dependency removed: `{u}` → `{d}`"
-                    for u, d in delta.edges_removed
-                ]
-                details.append("")
-        lines.append(f"| `{change.path}` | `{spec}` | {words[change.kind]} | {tasks} |")
-    if old is None:
-        lines += [
-            "",
-            "Task changes need Apache Airflow: `pip install 'dagsmith[airflow]'`.",
-        ]
-    return "\n".join([*lines, "", *details]).rstrip("\n") + "\n"
-
-
 @main.command()
 @click.argument("target")
 @click.option(
@@ -659,12 +601,7 @@ def markdown_summary(plan: Plan, python: str) -> str:
     show_default=True,
     help="mermaid pastes into GitHub/GitLab Markdown; svg needs Graphviz's `dot`.",
 )
-@click.option(
-    "--python",
-    default=sys.executable,
-    metavar="PATH",
-    help="The Python interpreter that has Apache Airflow installed.",
-)
+@python_option
 @folder_options
 def graph(settings: Settings, target: str, fmt: str, python: str) -> None:
     """Print a DAG's task graph, as real Airflow builds it from the spec.
@@ -678,12 +615,7 @@ def graph(settings: Settings, target: str, fmt: str, python: str) -> None:
       dagsmith graph specs/etl/sales.yaml --format svg > etl_sales.svg
     """
     built = pipeline.build(settings)
-    shown = settings.display(Path(target)) if Path(target).exists() else None
-    chosen = [
-        (t, out)
-        for t, out in zip(built.targets, built.outputs, strict=True)
-        if t.dag_id == target or t.spec == shown
-    ]
+    chosen = select(built, settings, target)
     if len(chosen) != 1:
         found = "no" if not chosen else f"{len(chosen)} DAGs for"
         raise click.UsageError(

@@ -1,11 +1,13 @@
-"""A DAG's task graph as text for reviewers: Mermaid, Graphviz DOT, and graph diffs."""
+"""A DAG's task graph for reviewers: Mermaid, Graphviz DOT, graph diffs, PR summaries."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 
-from .verify import TaskGraph
+from .digest import HEADER_PREFIX
+from .model import Plan
+from .verify import AirflowMissing, TaskGraph, graphs_of
 
 
 def _ids(graph: TaskGraph) -> dict[str, str]:
@@ -69,3 +71,65 @@ def diff(old: TaskGraph | None, new: TaskGraph | None) -> GraphDiff:
         tuple(sorted(new_edges - old_edges)),
         tuple(sorted(old_edges - new_edges)),
     )
+
+
+def _spec_of(content: bytes | None) -> str:
+    """The spec a generated file names in its header."""
+    first = (content or b"").split(b"\n", 1)[0].decode("utf-8", "replace")
+    return first.removeprefix(HEADER_PREFIX).split(" (template ", 1)[0] or "?"
+
+
+def _task_count(graph: TaskGraph | None) -> str:
+    return str(len(graph.tasks)) if graph else "none"
+
+
+def markdown_summary(plan: Plan, python: str) -> str:
+    """A pull-request comment: specs added, changed and removed, and each DAG's task changes."""
+    pending = plan.pending
+    counts = {k: len(plan.of_kind(k)) for k in ("create", "update", "remove")}
+    lines = [
+        f"### dagsmith: {counts['create']} DAGs added, {counts['update']} changed, "
+        f"{counts['remove']} removed",
+        "",
+    ]
+    if not pending:
+        return "\n".join(
+            [*lines, "Generated DAGs are up to date with their specs.", ""]
+        )
+    old: dict[str, TaskGraph] | None
+    new: dict[str, TaskGraph] | None
+    try:
+        old = graphs_of({c.path: c.old for c in pending if c.old is not None}, python)
+        new = graphs_of({c.path: c.new for c in pending if c.new is not None}, python)
+    except AirflowMissing:
+        old = new = None
+    words = {"create": "added", "update": "changed", "remove": "removed"}
+    lines += ["| DAG file | spec | change | tasks |", "| --- | --- | --- | --- |"]
+    details = []
+    for change in pending:
+        spec = _spec_of(change.new or change.old)
+        if old is None or new is None:
+            tasks = "(needs Airflow)"
+        else:
+            before, after = old.get(change.path), new.get(change.path)
+            tasks = f"{_task_count(before)} → {_task_count(after)}"
+            delta = diff(before, after)
+            if delta:
+                details += [f"**`{change.path}`**", ""]
+                details += [f"- task added: `{t}`" for t in delta.tasks_added]
+                details += [f"- task removed: `{t}`" for t in delta.tasks_removed]
+                details += [
+                    f"- dependency added: `{u}` → `{d}`" for u, d in delta.edges_added
+                ]
+                details += [
+                    f"- dependency removed: `{u}` → `{d}`"
+                    for u, d in delta.edges_removed
+                ]
+                details.append("")
+        lines.append(f"| `{change.path}` | `{spec}` | {words[change.kind]} | {tasks} |")
+    if old is None:
+        lines += [
+            "",
+            "Task changes need Apache Airflow: `pip install 'dagsmith[airflow]'`.",
+        ]
+    return "\n".join([*lines, "", *details]).rstrip("\n") + "\n"
