@@ -23,9 +23,9 @@ DAGSMITH = str(Path(sys.executable).parent / "dagsmith")
 TEMPLATE = "VALUES = {{ master_dict }}\nID = {{ dag_id }}\nVERSION = {{ %s }}\n"
 
 
-def many_specs(project: Project, count: int, version: int = 1) -> None:
+def many_specs(project: Project, count: int, version: int = 1, keys: int = 30) -> None:
     project.write("templates/t.py.j2", TEMPLATE % version)
-    values = ", ".join(f"k{k}: [{k}, 'v{k}']" for k in range(30))
+    values = ", ".join(f"k{k}: [{k}, 'v{k}']" for k in range(keys))
     for i in range(count):
         project.write(
             f"specs/s{i:03d}.yaml",
@@ -49,12 +49,12 @@ def test_sigkill_at_any_instant_leaves_every_file_old_or_new(
     empty_project: Project,
 ) -> None:
     project, out = empty_project, empty_project.root / "generated_dags"
-    many_specs(project, 50, version=1)
+    many_specs(project, 200, version=1, keys=4)  # a few hundred small specs
     assert run(project, "generate").returncode == 0
     old = py_files(out)
     saved = project.root.parent / "saved_out"
     shutil.copytree(out, saved)
-    many_specs(project, 50, version=2)  # every output changes
+    many_specs(project, 200, version=2, keys=4)  # every output changes
     started = time.monotonic()
     assert run(project, "generate").returncode == 0
     duration = time.monotonic() - started
