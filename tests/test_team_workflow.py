@@ -203,34 +203,29 @@ def test_generated_files_collapse_in_pull_requests() -> None:
 # Makefile
 
 
+# The targets issue 5 names; `make help` must list every one but itself.
+DOCUMENTED = (
+    "install",
+    "generate",
+    "check",
+    "verify",
+    "deploy",
+    "test",
+    "lint",
+    "bench",
+    "clean",
+)
+
+
 def test_the_makefile_has_the_documented_targets() -> None:
-    assert make_targets() >= {
-        "help",
-        "install",
-        "generate",
-        "check",
-        "verify",
-        "deploy",
-        "test",
-        "lint",
-        "clean",
-    }
+    assert make_targets() >= {"help", *DOCUMENTED}
 
 
 def test_make_help_lists_every_target() -> None:
     result = subprocess.run(
         ["make", "help"], cwd=REPO, capture_output=True, text=True, check=True
     )
-    for target in (
-        "install",
-        "generate",
-        "check",
-        "verify",
-        "deploy",
-        "test",
-        "lint",
-        "clean",
-    ):
+    for target in DOCUMENTED:
         assert re.search(rf"make {target}\s", result.stdout), target
 
 
