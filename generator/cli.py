@@ -571,13 +571,14 @@ def import_(
         for name in patterns
     }
     for target, text in sorted(used.items()):
-        if target.exists() and target.read_text(encoding="utf-8") != text:
+        present = load.read_cache(target) if target.exists() else None
+        if present is not None and present != text:
             skipped.append(
                 Problem(
                     Position(settings.display(target)), "exists and differs; not copied"
                 )
             )
-        elif not target.exists():
+        elif present is None:
             writes[target] = text
             click.echo(f"template  {settings.display(target)}")
     for problem in skipped:

@@ -297,7 +297,7 @@ def load_outputs(folder: Path) -> dict[str, bytes]:
 
 
 def read_cache(path: Path) -> str:
-    """The local cache file's text; empty when it is missing or unreadable."""
+    """A local file's text (the cache, a template to compare); empty when unreadable."""
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):

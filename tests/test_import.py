@@ -174,3 +174,18 @@ def test_a_template_that_is_not_python_is_an_input_error(
         "old/templates/broken.template:1:1: is not Python once its tokens are holes"
         in (result.stderr)
     )
+
+
+def test_a_different_template_of_the_same_name_is_not_overwritten(
+    empty_project: Project, old: Path
+) -> None:
+    empty_project.write("templates/model_dag.template", "# ours\n")
+    result = empty_project.run("import", "old/templates", "old/dynamic_dags")
+    assert result.exit_code == 1
+    assert (
+        "templates/model_dag.template:1:1: exists and differs; not copied"
+        in result.stderr
+    )
+    assert (
+        empty_project.root / "templates/model_dag.template"
+    ).read_text() == "# ours\n"
