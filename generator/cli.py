@@ -571,7 +571,7 @@ def import_(
         for name in patterns
     }
     for target, text in sorted(used.items()):
-        present = load.read_cache(target) if target.exists() else None
+        present = load.read_local_text(target) if target.exists() else None
         if present is not None and present != text:
             skipped.append(
                 Problem(

@@ -21,12 +21,13 @@ def is_owned(content: bytes) -> bool:
     return content.startswith(HEADER_PREFIX.encode())
 
 
-def _hash(*parts: str) -> str:
+def short_hash(*parts: str, length: int = DIGEST_LENGTH) -> str:
+    """A hex digest of the parts (NUL-separated), cut to `length` digits."""
     digest = hashlib.sha256()
     for part in parts:
         digest.update(part.encode("utf-8", "surrogatepass"))
         digest.update(b"\0")
-    return digest.hexdigest()[:DIGEST_LENGTH]
+    return digest.hexdigest()[:length]
 
 
 @lru_cache(maxsize=1024)
@@ -73,7 +74,7 @@ def inputs_digest(spec: Spec, templates: TemplateSet) -> str:
             parts += [source, templates.jinja_sources.get(source, "")]
     if template.contract is not None:
         parts.append(repr(template.contract.data))
-    return _hash(*parts)
+    return short_hash(*parts)
 
 
 def header(spec: Spec, inputs: str, body: str) -> str:
@@ -83,7 +84,7 @@ def header(spec: Spec, inputs: str, body: str) -> str:
     file but the digest line itself, so any hand edit shows.
     """
     first = f"{HEADER_PREFIX}{spec.path} (template {spec.template}). DO NOT EDIT.\n"
-    return f"{first}{DIGEST_PREFIX}inputs={inputs} body={_hash(first + body)}\n"
+    return f"{first}{DIGEST_PREFIX}inputs={inputs} body={short_hash(first + body)}\n"
 
 
 def recorded_digests(content: bytes) -> tuple[str, str] | None:
@@ -107,6 +108,6 @@ def actual_body_digest(content: bytes) -> str | None:
     """The body digest of a file as it is now; None when it is not UTF-8."""
     first, _, body = [*content.split(b"\n", 2), b"", b""][:3]
     try:
-        return _hash((first + b"\n" + body).decode("utf-8"))
+        return short_hash((first + b"\n" + body).decode("utf-8"))
     except UnicodeDecodeError:
         return None

@@ -15,14 +15,13 @@ files, and a new version starts from an empty cache.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import __version__
-from .digest import actual_body_digest, recorded_digests
+from .digest import actual_body_digest, recorded_digests, short_hash
 from .format import mode_key
 from .load import SpecSource, SpecSources
 from .model import Output, TemplateSet
@@ -54,11 +53,7 @@ def tool_key() -> str:
 
 
 def _hash(*parts: str) -> str:
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(part.encode("utf-8", "surrogatepass"))
-        digest.update(b"\0")
-    return digest.hexdigest()[:32]
+    return short_hash(*parts, length=32)  # keys of the cache: longer, never shown
 
 
 def output_entry(inputs: str, body: str) -> str:

@@ -296,7 +296,7 @@ def load_outputs(folder: Path) -> dict[str, bytes]:
     }
 
 
-def read_cache(path: Path) -> str:
+def read_local_text(path: Path) -> str:
     """A local file's text (the cache, a template to compare); empty when unreadable."""
     try:
         return path.read_text(encoding="utf-8")

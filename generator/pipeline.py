@@ -174,7 +174,9 @@ def build(
     """
     existing = existing or {}
     state_text = (
-        load.read_cache(settings.state / "cache" / tool_key()) if incremental else ""
+        load.read_local_text(settings.state / "cache" / tool_key())
+        if incremental
+        else ""
     )
     state = from_json(state_text) if state_text else State()
     sources = load.read_spec_sources(settings)
@@ -232,14 +234,25 @@ def remember(settings: Settings, built: Build) -> None:
     write.save_cache(settings.state / "cache", tool_key(), to_json(built.state))
 
 
-def plan(settings: Settings, outputs: tuple[Output, ...]) -> Plan:
-    """The changes that bring the output folder to `outputs`."""
-    result, problems = make_plan(
-        settings.display(settings.out), outputs, load.load_outputs(settings.out)
-    )
+def plan_folder(
+    shown: str, wanted: tuple[Output, ...], existing: Mapping[str, bytes]
+) -> Plan:
+    """The changes that bring a folder's files to `wanted`; InputError on foreign files."""
+    result, problems = make_plan(shown, wanted, existing)
     if problems:
         raise InputError(problems)
     return result
+
+
+def plan(
+    settings: Settings,
+    outputs: tuple[Output, ...],
+    existing: Mapping[str, bytes] | None = None,
+) -> Plan:
+    """The changes that bring the output folder to `outputs`."""
+    if existing is None:
+        existing = load.load_outputs(settings.out)
+    return plan_folder(settings.display(settings.out), outputs, existing)
 
 
 def generate(
@@ -250,7 +263,9 @@ def generate(
     """Build everything, then bring the output folder up to date under its lock."""
     built = build(settings, progress, load.load_outputs(settings.out))
     with write.locked(settings.state, settings.display(settings.state), on_wait):
-        changes = plan(settings, built.outputs)
+        changes = plan(
+            settings, built.outputs
+        )  # read again: another run may have written
         write.apply(changes, settings.out)
         remember(settings, built)
     return changes
@@ -258,9 +273,10 @@ def generate(
 
 def check(settings: Settings, progress: Progress = _silent) -> Plan:
     """What `generate` would change; writes nothing but the local cache."""
-    built = build(settings, progress, load.load_outputs(settings.out))
+    existing = load.load_outputs(settings.out)
+    built = build(settings, progress, existing)
     remember(settings, built)
-    return plan(settings, built.outputs)
+    return plan(settings, built.outputs, existing)
 
 
 def verify(settings: Settings, python: str) -> DagBagReport:
@@ -319,16 +335,9 @@ def deploy(
         if is_owned(content)
     )
     shown = settings.display(target)
-
-    def changes() -> Plan:
-        result, problems = make_plan(shown, wanted, load.load_outputs(target))
-        if problems:
-            raise InputError(problems)
-        return result
-
     if dry_run:
-        return changes()
+        return plan_folder(shown, wanted, load.load_outputs(target))
     with write.locked(target, shown, on_wait, name=write.DEPLOY_LOCK_NAME):
-        result = changes()
+        result = plan_folder(shown, wanted, load.load_outputs(target))
         write.apply(result, target)
     return result

@@ -131,8 +131,9 @@ def _template_position(
     return Position(fallback)
 
 
+_IN_STRING = "a value inside a Python string literal"
 _VALUE_IN_STRING = (
-    "a value inside a Python string literal: dagsmith writes values as literals, "
+    f"{_IN_STRING}: dagsmith writes values as literals, "
     "quotes included, so a spec string could end the string early; build the string "
     'in the expression instead, e.g. {{ "prefix_" ~ name }}'
 )
@@ -178,7 +179,10 @@ def check_legacy_source(template: Template) -> list[Problem]:
     for offset in inside_strings(skeleton, [m.start() + 1 for m in found]):
         line = template.source.count("\n", 0, offset) + 1
         problems.append(
-            Problem(Position(template.path, line), _VALUE_IN_STRING.split(";")[0])
+            Problem(
+                Position(template.path, line),
+                _IN_STRING + ": dagsmith writes values as literals, quotes included",
+            )
         )
     return problems
 

@@ -69,13 +69,20 @@ DEFAULTS_SCHEMA: dict[str, Any] = {
 }
 
 
+def fullmatch(pattern: str, value: str) -> bool:
+    """Whether a JSON Schema pattern (`^...$`) matches all of a value, newline included.
+
+    JSON Schema's `$` is ECMA's; Python's also matches before a final newline.
+    """
+    return re.fullmatch(pattern.strip("^$"), value) is not None
+
+
 def _pattern(
     validator: Any, pattern: str, instance: Any, schema: Mapping[str, Any]
 ) -> Iterator[ValidationError]:
-    # JSON Schema's `$` is ECMA's; Python's also matches before a final newline.
     from jsonschema.exceptions import ValidationError
 
-    if isinstance(instance, str) and not re.fullmatch(pattern.strip("^$"), instance):
+    if isinstance(instance, str) and not fullmatch(pattern, instance):
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
@@ -248,7 +255,7 @@ def _claim(document: Document) -> tuple[str, str] | None:
         return None
     dag_id, namespace = data.get("dag_id"), data.get("namespace")
     names = [(dag_id, DAG_ID_PATTERN), (namespace, NAME_PATTERN)]
-    if not all(isinstance(v, str) and re.fullmatch(p.strip("^$"), v) for v, p in names):
+    if not all(isinstance(v, str) and fullmatch(p, v) for v, p in names):
         return None
     return str(dag_id), f"{namespace}/{dag_id}.py"
 
@@ -349,7 +356,7 @@ def check_new(
             f"{key} {value!r}: {SPEC_PROPERTIES[key]['description']}",
         )
         for key, value in values.items()
-        if not re.fullmatch(SPEC_PROPERTIES[key]["pattern"].strip("^$"), value)
+        if not fullmatch(SPEC_PROPERTIES[key]["pattern"], value)
     ]
     if not problems:
         problems = check_template_name(

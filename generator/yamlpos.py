@@ -220,7 +220,6 @@ def parse_documents(text: str, path: str) -> tuple[list[Document], list[Problem]
                 problems.extend(walk.problems)
             else:
                 data = loader.construct_document(node)
-                walk.visited = 0
                 _record(walk, node, ())
                 documents.append(
                     Document(path, index, data, walk.positions, walk.key_positions)

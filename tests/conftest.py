@@ -12,6 +12,13 @@ from click.testing import CliRunner, Result
 from generator.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
+# Who commits in the throwaway git repositories the tests make.
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "team",
+    "GIT_AUTHOR_EMAIL": "team@example.com",
+    "GIT_COMMITTER_NAME": "team",
+    "GIT_COMMITTER_EMAIL": "team@example.com",
+}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

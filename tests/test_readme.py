@@ -7,7 +7,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from conftest import REPO
+from conftest import GIT_IDENTITY, REPO
 
 
 def readme_steps() -> list[str]:
@@ -41,13 +41,7 @@ def test_the_readme_steps_take_a_new_team_to_a_deploy(tmp_path: Path) -> None:
         for key, value in os.environ.items()
         if key not in ("VIRTUAL_ENV", "PYTHONPATH")
     }
-    env.update(
-        PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"),
-        GIT_AUTHOR_NAME="team",
-        GIT_AUTHOR_EMAIL="team@example.com",
-        GIT_COMMITTER_NAME="team",
-        GIT_COMMITTER_EMAIL="team@example.com",
-    )
+    env.update(PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"), **GIT_IDENTITY)
     result = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", script],
         cwd=folder,
