@@ -6,8 +6,6 @@ import contextlib
 import functools
 import json
 import os
-import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -16,16 +14,15 @@ from typing import Any, TypeVar
 
 import click
 
-from . import __version__, load, migrate, pipeline, write
+from . import __version__, load, pipeline, write
 from .config import Settings, load_settings
 from .format import black_version
-from .graph import markdown_summary, to_dot, to_mermaid
 from .incremental import Target
 from .model import DagsmithError, InputError, Output, Plan, Position, Problem
 from .plan import unified_diff
-from .scaffold import editor_schema, new_spec
-from .validate import check_new
-from .verify import AirflowMissing, graphs_of
+
+# Commands import what only they use inside themselves: `generate` in a
+# pre-commit hook should not pay for Airflow probes, graphs or migration.
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -257,6 +254,8 @@ def check(settings: Settings, fmt: str, python: str) -> None:
     with progress_line() as progress:
         plan = pipeline.check(settings, progress)
     if fmt == "markdown":
+        from .graph import markdown_summary
+
         click.echo(markdown_summary(plan, python), nl=False)
         sys.exit(EXIT_DRIFT if plan.pending else EXIT_OK)
     if not plan.pending:
@@ -363,6 +362,8 @@ def schema(settings: Settings) -> None:
       # first line of specs/etl/sales.yaml:
       # yaml-language-server: $schema=../../.dagsmith-spec.schema.json
     """
+    from .scaffold import editor_schema
+
     templates, _ = load.load_templates(settings)
     click.echo(json.dumps(editor_schema(templates), indent=2))
 
@@ -394,6 +395,9 @@ def new(
       dagsmith new etl_tables etl_billing --namespace etl
       dagsmith new tenant_report report_initech --print
     """
+    from .scaffold import new_spec
+    from .validate import check_new
+
     templates, _ = load.load_templates(settings)
     namespace = namespace or template
     path = settings.specs / namespace / f"{dag_id}.yaml"
@@ -436,6 +440,8 @@ def verify(settings: Settings, python: str, slow: float) -> None:
       dagsmith verify
       dagsmith verify --python ../airflow2-venv/bin/python
     """
+    from .verify import AirflowMissing
+
     try:
         report = pipeline.verify(settings, python)
     except AirflowMissing as error:
@@ -534,6 +540,8 @@ def import_(
       dagsmith import old/templates old/dynamic_dags --dry-run
       dagsmith import old/templates old/dynamic_dags && dagsmith generate
     """
+    from . import migrate
+
     legacy = load.read_legacy(old_templates, old_dags, settings)
     patterns, problems = {}, list(legacy.problems)
     for name, text in sorted(legacy.templates.items()):
@@ -615,6 +623,12 @@ def graph(settings: Settings, target: str, fmt: str, python: str) -> None:
       dagsmith graph etl_sales
       dagsmith graph specs/etl/sales.yaml --format svg > etl_sales.svg
     """
+    import shutil
+    import subprocess
+
+    from .graph import to_dot, to_mermaid
+    from .verify import AirflowMissing, graphs_of
+
     built = pipeline.build(settings)
     chosen = select(built, settings, target)
     if len(chosen) != 1:

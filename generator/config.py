@@ -37,8 +37,8 @@ class Settings:
         if absolute == root:
             return "."
         if not absolute.startswith(root.rstrip(os.sep) + os.sep):
-            return Path(absolute).as_posix()
-        return Path(absolute[len(root.rstrip(os.sep)) + 1 :]).as_posix()
+            return absolute.replace(os.sep, "/")
+        return absolute[len(root.rstrip(os.sep)) + 1 :].replace(os.sep, "/")
 
 
 def find_root(start: Path) -> Path:

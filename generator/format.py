@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 from functools import cache
 from typing import Any
 
@@ -25,8 +24,19 @@ def mode() -> Any:
 
 
 def black_version() -> str:
-    """The installed black's version."""
-    return importlib.metadata.version("black")
+    """The installed black's version.
+
+    From the small module black's build writes, when it is there: a run that
+    reuses every output never imports black, and importlib.metadata alone
+    costs more than the rest of such a run's imports.
+    """
+    try:
+        from _black_version import version  # type: ignore[import-untyped,unused-ignore]
+    except ImportError:
+        import importlib.metadata
+
+        return importlib.metadata.version("black")
+    return str(version)
 
 
 def mode_key() -> str:

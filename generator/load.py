@@ -30,30 +30,53 @@ class LoadedSpecs:
     problems: tuple[Problem, ...]
 
 
+def walk_relative(folder: Path) -> Iterator[str]:
+    """Every file under a folder as a relative `/` path, in a stable order, not
+    following folder symlinks. Strings, not Paths: this runs for every file."""
+    top = os.fspath(folder)
+    for current, folders, files in os.walk(top):
+        folders.sort()
+        prefix = os.path.relpath(current, top).replace(os.sep, "/") + "/"
+        prefix = "" if prefix == "./" else prefix
+        for name in sorted(files):
+            yield prefix + name
+
+
 def walk_files(folder: Path) -> Iterator[Path]:
     """Every file under a folder, in a stable order, not following folder symlinks."""
-    for current, folders, files in os.walk(folder):
-        folders.sort()
-        for name in sorted(files):
-            yield Path(current) / name
+    for relative in walk_relative(folder):
+        yield folder / relative
+
+
+def links_out(settings: Settings) -> bool:
+    """Whether the specs or templates folder itself is a symlink, so may lead outside."""
+    return settings.specs.is_symlink() or settings.templates.is_symlink()
 
 
 def read_text(
-    path: Path, settings: Settings, outside_ok: bool = False
+    path: Path | str,
+    settings: Settings,
+    outside_ok: bool = False,
+    linked: bool | None = None,
 ) -> tuple[str | None, Problem | None]:
-    """A file's UTF-8 text, refusing files that resolve outside the project."""
+    """A file's UTF-8 text, refusing files that resolve outside the project.
+
+    `linked` is links_out(settings), for callers that read many files.
+    """
     shown = settings.display(path)
     # Folders are walked without following links, so only a linked file (or a
     # linked root folder) can lead outside: resolve just those.
-    linked = settings.specs.is_symlink() or settings.templates.is_symlink()
-    if not outside_ok and (os.path.islink(path) or linked):
-        real = path.resolve()
+    if linked is None:
+        linked = links_out(settings)
+    if not outside_ok and (linked or os.path.islink(path)):
+        real = Path(path).resolve()
         if not real.is_relative_to(settings.root.resolve()):
             return None, Problem(
                 Position(shown), "is a symlink to a file outside the project; refused"
             )
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as file:
+            data = file.read()
     except OSError as error:
         return None, Problem(Position(shown), f"cannot read: {error.strerror}")
     try:
@@ -151,19 +174,26 @@ def read_spec_sources(settings: Settings) -> SpecSources:
         where = Position(settings.display(settings.specs))
         return SpecSources((), {}, (Problem(where, "specs folder not found"),))
     specs, defaults = [], {}
-    for path in walk_files(settings.specs):
-        if path.name != DEFAULTS_NAME and not path.name.endswith(SPEC_SUFFIXES):
+    linked = links_out(settings)
+    top = os.fspath(settings.specs)
+    folders: dict[str, Path] = {}
+    for relative in walk_relative(settings.specs):
+        directory, _, name = relative.rpartition("/")
+        if name != DEFAULTS_NAME and not name.endswith(SPEC_SUFFIXES):
             continue
-        text, problem = read_text(path, settings)
-        source = SpecSource(settings.display(path), path.parent, text, problem)
-        if path.name == DEFAULTS_NAME:
-            defaults[path.parent] = source
+        if directory not in folders:
+            folders[directory] = settings.specs / directory
+        path = os.path.join(top, relative)
+        text, problem = read_text(path, settings, linked=linked)
+        source = SpecSource(settings.display(path), folders[directory], text, problem)
+        if name == DEFAULTS_NAME:
+            defaults[source.folder] = source
         else:
             specs.append(source)
     chains = {}
     for folder in {s.folder for s in specs}:
-        folders = (*reversed(folder.parents), folder)
-        chains[folder] = tuple(defaults[f] for f in folders if f in defaults)
+        outer = (*reversed(folder.parents), folder)
+        chains[folder] = tuple(defaults[f] for f in outer if f in defaults)
     return SpecSources(tuple(specs), defaults, (), chains)
 
 
@@ -235,13 +265,14 @@ def load_templates(settings: Settings) -> tuple[TemplateSet, tuple[Problem, ...]
         problems.append(
             Problem(Position(settings.display(folder)), "templates folder not found")
         )
-    for path in walk_files(folder) if folder.is_dir() else ():
-        relative = path.relative_to(folder).as_posix()
+    linked = links_out(settings)
+    for relative in walk_relative(folder) if folder.is_dir() else ():
+        path = folder / relative
         is_contract = "/" not in relative and relative.endswith(CONTRACT_SUFFIX)
         named = template_name(relative)
         if not (is_contract or named or relative.endswith(".j2")):
             continue
-        text, problem = read_text(path, settings)
+        text, problem = read_text(path, settings, linked=linked)
         if problem is not None or text is None:
             problems.extend([problem] if problem else [])
             continue
@@ -289,11 +320,20 @@ def load_outputs(folder: Path) -> dict[str, bytes]:
     """Every `.py` file in an output (or dags) folder, by path relative to it."""
     if not folder.is_dir():
         return {}
-    return {
-        path.relative_to(folder).as_posix(): path.read_bytes()
-        for path in walk_files(folder)
-        if path.suffix == ".py" and not path.name.startswith(".")
-    }
+    top = os.fspath(folder)
+    found = {}
+    for relative in walk_relative(folder):
+        name = relative.rpartition("/")[2]
+        if name.endswith(".py") and not name.startswith("."):
+            with open(os.path.join(top, relative), "rb") as file:
+                found[relative] = file.read()
+    return found
+
+
+def read_own_code() -> list[bytes]:
+    """dagsmith's own modules, in name order: what this copy of the tool is."""
+    package = Path(__file__).parent
+    return [path.read_bytes() for path in sorted(package.glob("*.py"))]
 
 
 def read_local_text(path: Path) -> str:

@@ -4,14 +4,15 @@ An output whose header records the spec's current input digest, whose body is
 intact, and which this dagsmith and black produced before (the local cache)
 is reused without rendering. The rest render in worker processes when there
 are enough of them to pay for the pool.
+
+Jinja2, black and the process pool are imported where they are first used: a
+run that reuses every output (a pre-commit hook, most of the time) needs none.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -44,7 +45,6 @@ from .model import (
     VerifyError,
 )
 from .plan import make_plan
-from .render import check_templates, render
 from .validate import validate
 from .verify import DagBagReport, check_parsed, compile_problem, parse_in_airflow
 
@@ -66,10 +66,13 @@ class Build:
     outputs: tuple[Output, ...]
     rendered: int
     state: State
+    learned: bool  # whether `state` differs from the cache this run started from
 
 
 def produce(spec: Spec, templates: TemplateSet, inputs: str) -> Output | Problem:
     """One spec's output file: render, format, add the header, compile."""
+    from .render import render
+
     template = templates.templates[spec.template]
     source = render(spec, templates)
     if isinstance(source, Problem):
@@ -89,6 +92,8 @@ def load_and_validate(
     settings: Settings,
 ) -> tuple[list[Spec], TemplateSet, list[Problem]]:
     """The valid specs, the templates, and every problem found on the way."""
+    from .render import check_templates
+
     loaded = load.load_specs(settings)
     templates, template_problems = load.load_templates(settings)
     specs, problems = validate(loaded.documents, loaded.defaults, templates)
@@ -131,6 +136,9 @@ def produce_all(
             yield produce(spec, templates, inputs)
             progress(done, len(jobs))
         return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     # fork: workers start at once and share the loaded templates; where it is
     # missing (macOS, Windows) the default start method does the same, slower.
     methods = multiprocessing.get_all_start_methods()
@@ -191,6 +199,8 @@ def build(
         specs, invalid = validate(loaded.documents, loaded.defaults, templates)
         problems += [*loaded.problems, *invalid]
     if not kept:  # else these templates already passed, unchanged, in the last run
+        from .render import check_templates
+
         problems += check_templates(templates)
     if kept and (problems or _clashes((t for ts in kept.values() for t in ts), specs)):
         # Report every problem with its line: the full way, from scratch.
@@ -226,12 +236,13 @@ def build(
     )  # stable: document order
     outputs = tuple(results[t] for t in targets)
     next_ = next_state(keys, targets, outputs)
-    return Build(targets, outputs, len(jobs), next_)
+    return Build(targets, outputs, len(jobs), next_, next_ != state)
 
 
 def remember(settings: Settings, built: Build) -> None:
     """Keep the cache for the next run, when this one learned something new."""
-    write.save_cache(settings.state / "cache", tool_key(), to_json(built.state))
+    if built.learned:
+        write.save_cache(settings.state / "cache", tool_key(), to_json(built.state))
 
 
 def plan_folder(
@@ -260,12 +271,15 @@ def generate(
     on_wait: Callable[[], None] = lambda: None,
     progress: Progress = _silent,
 ) -> Plan:
-    """Build everything, then bring the output folder up to date under its lock."""
-    built = build(settings, progress, load.load_outputs(settings.out))
+    """Build everything and bring the output folder up to date, under its lock.
+
+    The lock is held from the first read of the output folder to the last
+    write, so what this run reuses and plans against is what it replaces.
+    """
     with write.locked(settings.state, settings.display(settings.state), on_wait):
-        changes = plan(
-            settings, built.outputs
-        )  # read again: another run may have written
+        existing = load.load_outputs(settings.out)
+        built = build(settings, progress, existing)
+        changes = plan(settings, built.outputs, existing)
         write.apply(changes, settings.out)
         remember(settings, built)
     return changes

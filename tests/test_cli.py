@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import sys
 
+import pytest
 from conftest import REPO, Project
 
 from generator.cli import main
@@ -247,6 +249,19 @@ def test_version_names_dagsmith_and_black() -> None:
     assert result.exit_code == 0
     assert result.output.startswith("dagsmith ")
     assert "(black 26.10.1)" in result.output
+
+
+def test_black_version_is_read_without_importlib_metadata_and_agrees_with_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib.metadata
+
+    from generator.format import black_version
+
+    installed = importlib.metadata.version("black")
+    assert black_version() == installed
+    monkeypatch.setitem(sys.modules, "_black_version", None)  # as if black had none
+    assert black_version() == installed
 
 
 def test_every_command_has_help_with_an_example() -> None:

@@ -68,6 +68,25 @@ def test_new_tool_versions_rerender_but_rewrite_nothing(
     )  # the old one dropped
 
 
+def test_a_change_to_dagsmith_code_rerenders_but_rewrites_nothing(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project.run("generate")
+    before = project.outputs()
+    assert build().rendered == 0
+    own_code = incremental.load.read_own_code
+    monkeypatch.setattr(
+        incremental.load, "read_own_code", lambda: [*own_code(), b"# a local edit"]
+    )
+    incremental.code_digest.cache_clear()
+    try:
+        assert build().rendered == 6  # same version number, different code
+        assert "6 unchanged" in project.run("generate").stderr
+        assert project.outputs() == before
+    finally:
+        incremental.code_digest.cache_clear()
+
+
 def test_a_corrupt_cache_is_ignored(project: Project) -> None:
     project.run("generate")
     for cache in (project.root / ".dagsmith/cache").iterdir():

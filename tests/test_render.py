@@ -37,13 +37,15 @@ def rendered(
     [
         ("it's", '"it\'s"'),
         ('say "hi"', "'say \"hi\"'"),
-        ("a\nb", "'a\\nb'"),
-        ("\u2028", "'\\u2028'"),
+        ("a\nb", '"a\\nb"'),
+        ("\u2028", '"\\u2028"'),
         (None, "None"),
         (True, "True"),
         (0.1, "0.1"),
         ({22: [4]}, "{22: [4]}"),
-        ({"22": [4]}, "{'22': [4]}"),
+        ({"22": [4]}, '{"22": [4]}'),
+        ("a'b\"c", '"a\'b\\"c"'),  # black's choice: fewer backslashes, else "
+        (1e16, "1e16"),  # black's exponent, without +
     ],
 )
 def test_values_render_as_python_literals(value: Any, literal: str) -> None:
@@ -62,7 +64,7 @@ def test_a_hostile_string_stays_one_string() -> None:
 
 def test_strings_are_built_inside_the_expression() -> None:
     out = rendered('t = {{ "extract_" ~ master_dict.name }}\n', {"name": "orders"})
-    assert out == "t = 'extract_orders'\n"
+    assert out == 't = "extract_orders"\n'
 
 
 def test_identifier_writes_a_name() -> None:
@@ -136,14 +138,14 @@ def test_legacy_tokens_become_literals_exactly() -> None:
         spec({"schema_id": "1", "ops": {22: [4]}}, dag_id="Cleanup_1"), templates
     )
     assert result == (
-        "main_dag_id = 'Cleanup_1'\nmaster_dict = {'schema_id': '1', 'ops': {22: [4]}}\n"
+        'main_dag_id = "Cleanup_1"\nmaster_dict = {"schema_id": "1", "ops": {22: [4]}}\n'
     )
 
 
 def test_legacy_tokens_need_a_word_boundary() -> None:
     source = "a = #DAG_ID\nb = #MASTER_DICT\n#MASTER_DICTIONARY = 1\n"
     result = render(spec({}), template_set(source, kind="legacy"))
-    assert result == "a = 'd'\nb = {}\n#MASTER_DICTIONARY = 1\n"
+    assert result == 'a = "d"\nb = {}\n#MASTER_DICTIONARY = 1\n'
 
 
 @pytest.mark.parametrize(

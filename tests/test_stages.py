@@ -53,7 +53,7 @@ def test_literal_round_trips_with_its_type(value: Any) -> None:
 def test_literal_keeps_key_types_and_order() -> None:
     value = {2: "int", "2": "str", None: [1, (2,)], 1.5: {"b": 1, "a": 2}}
     literal = to_literal(value)
-    assert literal == "{2: 'int', '2': 'str', None: [1, (2,)], 1.5: {'b': 1, 'a': 2}}"
+    assert literal == '{2: "int", "2": "str", None: [1, (2,)], 1.5: {"b": 1, "a": 2}}'
     assert list(ast.literal_eval(literal)[1.5]) == ["b", "a"]
 
 
