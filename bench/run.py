@@ -22,8 +22,15 @@ from pathlib import Path
 from synthetic import make_project
 
 HERE = Path(__file__).resolve().parent
-BIN = Path(sys.executable).parent
+REPO = HERE.parent
+CONSTRAINTS = REPO / "constraints" / "airflow-3.3.2-py3.11.txt"
+# dagsmith as a pre-commit hook runs it: a venv of its own, a regular (not
+# editable) install, and nothing but its dependencies. Start-up is most of a
+# no-op run, and a dev venv with Airflow in it imports more.
+VENV = HERE / ".venv-dagsmith"
+BIN = VENV / "bin"
 DAGSMITH = str(BIN / "dagsmith")
+PYTHON = str(BIN / "python")
 
 NAIVE = '''
 """The naive generator: one file at a time, load, render, black, compile, write."""
@@ -52,6 +59,20 @@ for path in sorted((root / "specs").rglob("*.yaml")):
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
 '''
+
+
+def install() -> None:
+    """Install this checkout into the bench venv, replacing what an earlier run put there."""
+    if not (BIN / "python").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    (VENV / ".gitignore").write_text("*\n")  # git, black and ruff skip it
+    subprocess.run(
+        [PYTHON, "-m", "pip", "install", "--quiet", "-c", str(CONSTRAINTS), str(REPO)],
+        check=True,
+    )
+    reinstall = ["install", "--quiet", "--force-reinstall", "--no-deps", str(REPO)]
+    # The same version number: pip keeps the old copy unless forced.
+    subprocess.run([PYTHON, "-m", "pip", *reinstall], check=True)
 
 
 def timed(
@@ -95,7 +116,7 @@ def figures(size: int, work: Path, naive: bool) -> list[tuple[str, str, str]]:
     if naive:
         script = work / "naive.py"
         script.write_text(NAIVE)
-        serial, _ = timed([sys.executable, str(script), str(root)], root)
+        serial, _ = timed([PYTHON, str(script), str(root)], root)
         rows.append((f"naive serial loop, {size:,} specs", f"{serial:.2f} s", ""))
         rows.append((f"cold ÷ naive ({size:,})", f"{cold / serial:.3f}", "≤ 0.55"))
     noop, _ = timed([DAGSMITH, "generate", "-q"], root)
@@ -141,6 +162,8 @@ def main() -> None:
         "--parse", action="store_true", help="add the dag-factory comparison"
     )
     args = parser.parse_args()
+    print(f"installing dagsmith into {VENV} ...", file=sys.stderr)
+    install()
     rows: list[tuple[str, str, str]] = []
     with tempfile.TemporaryDirectory(prefix="dagsmith-bench-") as folder:
         for size in args.sizes:
@@ -156,6 +179,14 @@ def main() -> None:
                 "Airflow parse of 100 DAGs: dagsmith ÷ dag-factory",
                 f"{parsed['ratio']:.3f}",
                 "≤ 0.25",
+            )
+        )
+        rows.append(
+            (
+                "… the same 100 DAGs in one module ÷ dag-factory (the floor: "
+                "Airflow's per-file cost paid once)",
+                f"{parsed['floor_ratio']:.3f}",
+                "",
             )
         )
     print(f"\ncores: {os.cpu_count()}, python {sys.version.split()[0]}\n")

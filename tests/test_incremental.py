@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import Project
 
-from generator import incremental, pipeline
+from generator import incremental, pipeline, validate
 from generator.config import load_settings
 from generator.load import load_outputs
 
@@ -85,6 +85,33 @@ def test_a_change_to_dagsmith_code_rerenders_but_rewrites_nothing(
         assert project.outputs() == before
     finally:
         incremental.code_digest.cache_clear()
+
+
+def test_unchanged_contracts_are_not_checked_again(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project.run("generate")
+    spec = project.root / "specs/etl/sales.yaml"
+    spec.write_text(spec.read_text().replace("@daily", "@hourly"))
+
+    def checked_again(template: object) -> list[object]:
+        raise AssertionError("an unchanged contract was checked again")
+
+    monkeypatch.setattr(validate, "check_contract_schema", checked_again)
+    assert build().rendered == 1
+
+
+def test_a_contract_broken_after_a_good_run_is_reported(project: Project) -> None:
+    project.run("generate")
+    before = project.outputs()
+    contract = project.root / "templates/etl_tables.schema.yaml"
+    contract.write_text(contract.read_text().replace("type: object", "type: 12", 1))
+    result = project.run("generate")
+    assert result.exit_code == 2
+    assert "templates/etl_tables.schema.yaml:3:7: invalid JSON Schema contract" in (
+        result.stderr
+    )
+    assert project.outputs() == before
 
 
 def test_a_corrupt_cache_is_ignored(project: Project) -> None:
