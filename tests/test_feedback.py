@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import Project
 
-from generator.cli import ProgressLine
+from generator.cli.common import ProgressLine
 
 
 class Clock:

@@ -1,0 +1,77 @@
+"""The `dagsmith` command: this package is the only code that prints or exits.
+
+Commands import what only they use inside themselves: `generate` in a
+pre-commit hook should not pay for Airflow probes, graphs or migration.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from .. import __version__
+from ..format import black_version
+from ..model import DagsmithError
+from . import author, build, ship
+from .common import EXIT_INVALID, color, say
+
+
+class DagsmithGroup(click.Group):
+    """Reports input mistakes as `file:line:column: message` lines, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DagsmithError as error:
+            for problem in error.problems:
+                click.echo(
+                    f"{color(str(problem.where), bold=True)}: {problem.message}",
+                    err=True,
+                )
+            files = len({p.where.file for p in error.problems})
+            count = len(error.problems)
+            nothing = " Nothing was written." if error.exit_code == EXIT_INVALID else ""
+            say(
+                color(
+                    f"dagsmith: {count} problem{'s' * (count != 1)} in "
+                    f"{files} file{'s' * (files != 1)}.{nothing}",
+                    fg="red",
+                )
+            )
+            ctx.exit(error.exit_code)
+
+
+def _version() -> str:
+    return f"dagsmith {__version__} (black {black_version()})"
+
+
+@click.group(
+    cls=DagsmithGroup, context_settings={"help_option_names": ["-h", "--help"]}
+)
+@click.version_option(message=_version(), version=__version__)
+def main() -> None:
+    """Turn declarative YAML specs into deterministic Apache Airflow DAG files.
+
+    Each spec in specs/ names a template in templates/ and the parameters to
+    embed; dagsmith writes generated_dags/NAMESPACE/DAG_ID.py, formatted by
+    black, and `check` proves the committed files are up to date.
+
+    Exit codes: 0 ok, 1 drift or failed verification, 2 invalid input.
+    """
+
+
+for command in (
+    build.generate,
+    build.check,
+    build.validate,
+    build.render,
+    build.list_,
+    author.new,
+    author.schema,
+    author.import_,
+    ship.verify,
+    ship.graph,
+    ship.deploy,
+):
+    main.add_command(command)

@@ -1,0 +1,171 @@
+"""Commands that build the output: generate, check, validate, render, list."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import click
+
+from .. import pipeline
+from ..config import Settings
+from ..plan import unified_diff
+from .common import (
+    EXIT_DRIFT,
+    EXIT_OK,
+    color,
+    counts,
+    folder_options,
+    progress_line,
+    python_option,
+    say,
+    select,
+    waiting,
+)
+
+
+@click.command()
+@click.option(
+    "--exit-nonzero-on-change",
+    is_flag=True,
+    help="Exit 1 when any file was created, updated or removed (for pre-commit hooks).",
+)
+@folder_options
+def generate(settings: Settings, exit_nonzero_on_change: bool) -> None:
+    """Write every output and prune owned files whose spec is gone.
+
+    Nothing is written when any spec or template has a problem.
+
+    \b
+    Example:
+      dagsmith generate
+      dagsmith generate --specs specs/ --out generated_dags/
+    """
+    started = time.perf_counter()
+    with progress_line() as progress:
+        plan = pipeline.generate(settings, on_wait=waiting, progress=progress)
+    seconds = time.perf_counter() - started
+    say(
+        f"dagsmith: {counts(plan, ('created', 'updated', 'removed'))} in {seconds:.2f}s"
+    )
+    if exit_nonzero_on_change and plan.pending:
+        sys.exit(EXIT_DRIFT)
+
+
+@click.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["diff", "markdown"]),
+    default="diff",
+    show_default=True,
+    help="markdown: a pull-request summary, with each DAG's task changes (needs Airflow).",
+)
+@python_option
+@folder_options
+def check(settings: Settings, fmt: str, python: str) -> None:
+    """Write nothing; print a diff of what `generate` would change.
+
+    Exits 0 when the output folder is up to date, 1 when it is not.
+
+    \b
+    Example:
+      dagsmith check || echo "run 'make generate' and commit"
+      dagsmith check --format markdown > pr-comment.md
+    """
+    with progress_line() as progress:
+        plan = pipeline.check(settings, progress)
+    if fmt == "markdown":
+        from ..graph import markdown_summary
+
+        click.echo(markdown_summary(plan, python), nl=False)
+        sys.exit(EXIT_DRIFT if plan.pending else EXIT_OK)
+    if not plan.pending:
+        say(f"dagsmith: up to date ({len(plan.changes)} files)")
+        return
+    click.echo(unified_diff(plan), nl=False)
+    say(
+        color(
+            f"dagsmith: out of date: {counts(plan, ('to create', 'to update', 'to remove'))}; "
+            "run `dagsmith generate`",
+            fg="yellow",
+        )
+    )
+    sys.exit(EXIT_DRIFT)
+
+
+@click.command()
+@folder_options
+def validate(settings: Settings) -> None:
+    """Load, validate and render every spec; write nothing.
+
+    \b
+    Example:
+      dagsmith validate
+    """
+    with progress_line() as progress:
+        built = pipeline.build(settings, progress)
+    say(f"dagsmith: {len(built.targets)} specs valid")
+
+
+@click.command()
+@click.argument("spec")
+@folder_options
+def render(settings: Settings, spec: str) -> None:
+    """Print the output of one spec, given as a spec file or a dag_id.
+
+    \b
+    Example:
+      dagsmith render specs/cleanup/project_42.yaml
+      dagsmith render cleanup_project_42 | less
+    """
+    built = pipeline.build(settings)
+    chosen = select(built, settings, spec)
+    if not chosen:
+        raise click.UsageError(f"no spec file or dag_id {spec!r}")
+    for _, output in chosen:
+        click.echo(output.content.decode("utf-8"), nl=False)
+
+
+@click.command(name="list")
+@click.option(
+    "--json", "as_json", is_flag=True, help="One JSON object per spec, in a list."
+)
+@folder_options
+def list_(settings: Settings, as_json: bool) -> None:
+    """Show every spec: dag_id, template, namespace, spec, output, status.
+
+    Status is `ok` (output up to date), `new` (not yet generated) or
+    `stale` (generate would rewrite it).
+
+    \b
+    Example:
+      dagsmith list
+      dagsmith list --json | jq '.[].dag_id'
+    """
+    built = pipeline.build(settings)
+    plan = pipeline.plan(settings, built.outputs)
+    status = {
+        c.path: {"create": "new", "update": "stale"}.get(c.kind, "ok")
+        for c in plan.changes
+    }
+    out = settings.display(settings.out)
+    rows = [
+        {
+            "dag_id": s.dag_id,
+            "template": s.template,
+            "namespace": s.namespace,
+            "spec": s.spec,
+            "output": f"{out}/{s.output}",
+            "status": status[s.output],
+        }
+        for s in sorted(built.targets, key=lambda s: s.dag_id)
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    columns = ["dag_id", "template", "namespace", "spec", "output", "status"]
+    widths = {c: max([len(c), *(len(r[c]) for r in rows)]) for c in columns}
+    for row in [dict(zip(columns, columns, strict=True)), *rows]:
+        click.echo("  ".join(row[c].ljust(widths[c]) for c in columns).rstrip())

@@ -1,0 +1,156 @@
+"""What every command shares: exit codes, status lines, progress, folder options."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from .. import pipeline
+from ..config import Settings, load_settings
+from ..incremental import Target
+from ..model import Output, Plan
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_OK, EXIT_DRIFT, EXIT_INVALID = 0, 1, 2
+QUIET = "dagsmith.quiet"
+DELAY = 1.0  # seconds before a run shows a progress line
+
+
+def color(text: str, **style: Any) -> str:
+    """The text styled, unless NO_COLOR is set."""
+    return text if os.environ.get("NO_COLOR") else click.style(text, **style)
+
+
+def _quiet() -> bool:
+    context = click.get_current_context(silent=True)
+    return bool(context and context.meta.get(QUIET))
+
+
+def say(text: str) -> None:
+    """A status line for people, on stderr so stdout stays pipeable; none with --quiet."""
+    if not _quiet():
+        click.echo(text, err=True)
+
+
+class ProgressLine:
+    """`dagsmith: 420/1000 specs (850/s)` on a terminal, once a run passes a second.
+
+    Silent when stderr is not a terminal or with --quiet; erased when done.
+    """
+
+    def __init__(
+        self, enabled: bool, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.enabled = enabled
+        self.clock = clock
+        self.started = clock()
+        self.shown_at: float | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        now = self.clock()
+        elapsed = now - self.started
+        if elapsed < DELAY or (self.shown_at is not None and now - self.shown_at < 0.1):
+            return
+        self.shown_at = now
+        rate = done / elapsed
+        self._write(f"\rdagsmith: {done}/{total} specs ({rate:,.0f}/s)")
+
+    def close(self) -> None:
+        if self.shown_at is not None:
+            self._write("\r\033[K")  # erase the line for the summary
+            self.shown_at = None
+
+    @staticmethod
+    def _write(text: str) -> None:
+        # Straight to the terminal: click.echo would strip the control sequence.
+        sys.stderr.write(text)
+        sys.stderr.flush()
+
+
+@contextlib.contextmanager
+def progress_line() -> Iterator[ProgressLine]:
+    """A progress line for the span of a run."""
+    line = ProgressLine(enabled=sys.stderr.isatty() and not _quiet())
+    try:
+        yield line
+    finally:
+        line.close()
+
+
+def folder_options(command: F) -> F:
+    """--specs, --templates, --out and --quiet; folders default to [tool.dagsmith]."""
+
+    @click.option("--specs", metavar="DIR", help="Spec folder [default: specs/].")
+    @click.option(
+        "--templates", metavar="DIR", help="Template folder [default: templates/]."
+    )
+    @click.option(
+        "--out", metavar="DIR", help="Output folder [default: generated_dags/]."
+    )
+    @click.option(
+        "-q", "--quiet", is_flag=True, help="Print problems and diffs only, no status."
+    )
+    @functools.wraps(command)
+    def wrapper(
+        specs: str | None,
+        templates: str | None,
+        out: str | None,
+        quiet: bool,
+        **kwargs: Any,
+    ) -> Any:
+        click.get_current_context().meta[QUIET] = quiet
+        settings = load_settings(specs=specs, templates=templates, out=out)
+        return command(settings, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+python_option = click.option(
+    "--python",
+    default=sys.executable,
+    show_default="this interpreter",
+    metavar="PATH",
+    help="The Python interpreter that has Apache Airflow installed.",
+)
+
+
+def select(
+    built: pipeline.Build, settings: Settings, name: str
+) -> list[tuple[Target, Output]]:
+    """The targets (and outputs) of a spec file, or the one of a dag_id."""
+    shown = settings.display(Path(name)) if Path(name).exists() else None
+    return [
+        (target, output)
+        for target, output in zip(built.targets, built.outputs, strict=True)
+        if target.dag_id == name or target.spec == shown
+    ]
+
+
+def waiting() -> None:
+    """Say that this run waits for another one's lock.
+
+    Shown even with --quiet: a run that seems to hang must say why.
+    """
+    click.echo("dagsmith: waiting for another dagsmith run to finish…", err=True)
+
+
+def counts(plan: Plan, verbs: tuple[str, str, str]) -> str:
+    created, updated, removed = (
+        len(plan.of_kind(k)) for k in ("create", "update", "remove")
+    )
+    unchanged = len(plan.of_kind("unchanged"))
+    return (
+        f"{created} {verbs[0]}, {updated} {verbs[1]}, {removed} {verbs[2]}, "
+        f"{unchanged} unchanged"
+    )

@@ -1,0 +1,184 @@
+"""Commands that take the output to Airflow: verify, graph, deploy."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .. import pipeline
+from ..config import Settings
+from .common import (
+    EXIT_DRIFT,
+    EXIT_INVALID,
+    color,
+    counts,
+    folder_options,
+    progress_line,
+    python_option,
+    say,
+    select,
+    waiting,
+)
+
+
+@click.command()
+@python_option
+@click.option(
+    "--slow",
+    default=1.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Flag files whose top-level code takes longer than this to parse.",
+)
+@folder_options
+def verify(settings: Settings, python: str, slow: float) -> None:
+    """Load the output in a real Airflow DagBag.
+
+    Fails (exit 1) on any import error, on a file that defines no DAG or
+    more than one, or on a DAG whose id is not its spec's. Runs Airflow in a
+    subprocess with a throwaway AIRFLOW_HOME; needs `dagsmith[airflow]`.
+
+    \b
+    Example:
+      dagsmith verify
+      dagsmith verify --python ../airflow2-venv/bin/python
+    """
+    from ..verify import AirflowMissing
+
+    try:
+        report = pipeline.verify(settings, python)
+    except AirflowMissing as error:
+        say(f"dagsmith: {error}")
+        sys.exit(EXIT_INVALID)
+    out = settings.display(settings.out)
+    for parsed in report.files:
+        flag = (
+            color("  slow: keep top-level code light", fg="yellow")
+            if parsed.seconds > slow
+            else ""
+        )
+        say(f"{parsed.seconds * 1000:8.1f} ms  {out}/{parsed.path}{flag}")
+    total = sum(p.seconds for p in report.files)
+    say(
+        f"dagsmith: {len(report.files)} files load in Airflow {report.airflow}, "
+        f"one DAG each, parsed in {total:.2f}s"
+    )
+
+
+@click.command()
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    envvar="DAGSMITH_DEPLOY_TO",
+    metavar="DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The Airflow dags folder to sync into [env: DAGSMITH_DEPLOY_TO].",
+)
+@click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
+@click.option(
+    "--force", is_flag=True, help="Deploy even when the output is out of date."
+)
+@folder_options
+def deploy(settings: Settings, target: Path, dry_run: bool, force: bool) -> None:
+    """Sync generated files into an Airflow dags folder.
+
+    Each file is written atomically (a temp file in the same folder, then a
+    rename); owned files whose spec is gone are removed; files without
+    dagsmith's header are never touched. Refuses (exit 1) while the output is
+    out of date, so what ships is what `check` passed.
+
+    \b
+    Example:
+      dagsmith deploy --to /mnt/airflow/dags --dry-run
+      dagsmith deploy --to /mnt/airflow/dags
+    """
+    with progress_line() as progress:
+        plan = pipeline.deploy(
+            settings,
+            target,
+            dry_run=dry_run,
+            force=force,
+            on_wait=waiting,
+            progress=progress,
+        )
+    shown = settings.display(target)
+    if dry_run:
+        for change in plan.pending:
+            click.echo(f"{change.kind:<7} {shown}/{change.path}")
+        say(
+            f"dagsmith: dry run, nothing changed: would deploy to {shown}: "
+            f"{counts(plan, ('to create', 'to update', 'to remove'))}"
+        )
+        return
+    say(
+        f"dagsmith: deployed to {shown}: {counts(plan, ('created', 'updated', 'removed'))}"
+    )
+
+
+@click.command()
+@click.argument("target")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["mermaid", "dot", "svg"]),
+    default="mermaid",
+    show_default=True,
+    help="mermaid pastes into GitHub/GitLab Markdown; svg needs Graphviz's `dot`.",
+)
+@python_option
+@folder_options
+def graph(settings: Settings, target: str, fmt: str, python: str) -> None:
+    """Print a DAG's task graph, as real Airflow builds it from the spec.
+
+    TARGET is a spec file or a dag_id. The output is rendered from the spec
+    as it is now and loaded in a DagBag, so the picture is what would ship.
+
+    \b
+    Example:
+      dagsmith graph etl_sales
+      dagsmith graph specs/etl/sales.yaml --format svg > etl_sales.svg
+    """
+    import shutil
+    import subprocess
+
+    from ..graph import to_dot, to_mermaid
+    from ..verify import AirflowMissing, graphs_of
+
+    built = pipeline.build(settings)
+    chosen = select(built, settings, target)
+    if len(chosen) != 1:
+        found = "no" if not chosen else f"{len(chosen)} DAGs for"
+        raise click.UsageError(
+            f"{found} spec file or dag_id {target!r}; name one dag_id"
+        )
+    ((found_target, output),) = chosen
+    if fmt == "svg" and shutil.which("dot") is None:
+        say(
+            "dagsmith: SVG needs Graphviz's `dot`: apt-get install graphviz (or use --format dot)"
+        )
+        sys.exit(EXIT_INVALID)
+    try:
+        graphs = graphs_of({output.path: output.content}, python)
+    except AirflowMissing as error:
+        say(f"dagsmith: {error}")
+        sys.exit(EXIT_INVALID)
+    if output.path not in graphs:
+        say(
+            f"dagsmith: Airflow could not load one DAG from {output.path}; run `dagsmith verify`"
+        )
+        sys.exit(EXIT_DRIFT)
+    task_graph = graphs[output.path]
+    if fmt == "mermaid":
+        click.echo(to_mermaid(found_target.dag_id, task_graph), nl=False)
+        return
+    dot = to_dot(found_target.dag_id, task_graph)
+    if fmt == "dot":
+        click.echo(dot, nl=False)
+        return
+    svg = subprocess.run(
+        ["dot", "-Tsvg"], input=dot, capture_output=True, text=True, check=True
+    )
+    click.echo(svg.stdout, nl=False)
