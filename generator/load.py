@@ -58,12 +58,14 @@ def read_text(
     settings: Settings,
     outside_ok: bool = False,
     linked: bool | None = None,
+    shown: str | None = None,
 ) -> tuple[str | None, Problem | None]:
     """A file's UTF-8 text, refusing files that resolve outside the project.
 
-    `linked` is links_out(settings), for callers that read many files.
+    `linked` is links_out(settings) and `shown` settings.display(path), for
+    callers that read many files.
     """
-    shown = settings.display(path)
+    shown = shown or settings.display(path)
     # Folders are walked without following links, so only a linked file (or a
     # linked root folder) can lead outside: resolve just those.
     if linked is None:
@@ -176,6 +178,8 @@ def read_spec_sources(settings: Settings) -> SpecSources:
     specs, defaults = [], {}
     linked = links_out(settings)
     top = os.fspath(settings.specs)
+    base = settings.display(settings.specs)
+    base = "" if base == "." else base + "/"
     folders: dict[str, Path] = {}
     for relative in walk_relative(settings.specs):
         directory, _, name = relative.rpartition("/")
@@ -184,8 +188,9 @@ def read_spec_sources(settings: Settings) -> SpecSources:
         if directory not in folders:
             folders[directory] = settings.specs / directory
         path = os.path.join(top, relative)
-        text, problem = read_text(path, settings, linked=linked)
-        source = SpecSource(settings.display(path), folders[directory], text, problem)
+        shown = base + relative
+        text, problem = read_text(path, settings, linked=linked, shown=shown)
+        source = SpecSource(shown, folders[directory], text, problem)
         if name == DEFAULTS_NAME:
             defaults[source.folder] = source
         else:
