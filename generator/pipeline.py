@@ -12,6 +12,8 @@ run that reuses every output (a pre-commit hook, most of the time) needs none.
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -113,6 +115,20 @@ _worker_templates: TemplateSet | None = None
 def _start_worker(templates: TemplateSet) -> None:
     global _worker_templates
     _worker_templates = templates
+    watch = threading.Thread(target=_exit_with_parent, args=(os.getppid(),))
+    watch.daemon = True
+    watch.start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End this worker once the run that forked it is gone (killed, say).
+
+    An orphaned worker would wait for jobs forever, holding a copy of the
+    output folder's lock, so the next run would wait forever too.
+    """
+    while os.getppid() == parent:
+        time.sleep(0.2)
+    os._exit(1)
 
 
 def _produce_in_worker(job: tuple[Spec, str]) -> Output | Problem:

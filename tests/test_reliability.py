@@ -108,6 +108,46 @@ def test_sigkill_at_any_instant_leaves_every_file_old_or_new(
     )
 
 
+def _alive(pid: int) -> bool:
+    """Whether a process runs (an exited one waiting to be reaped does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc")
+def test_the_workers_of_a_killed_run_exit_and_free_the_lock(
+    empty_project: Project,
+) -> None:
+    many_specs(empty_project, 200, keys=4)  # enough renders for worker processes
+    process = subprocess.Popen(
+        [DAGSMITH, "generate", "-q"],
+        cwd=empty_project.root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    deadline = time.monotonic() + 60
+    workers: list[int] = []
+    while not workers:
+        assert time.monotonic() < deadline
+        assert process.poll() is None  # still running: the kill lands mid-run
+        workers = [int(pid) for pid in children.read_text().split()]
+        time.sleep(0.01)
+    os.kill(process.pid, signal.SIGKILL)  # the run alone, not its process group
+    process.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers):
+        assert time.monotonic() < deadline, "orphaned workers still run"
+        time.sleep(0.05)
+    rerun = subprocess.run(
+        [DAGSMITH, "generate", "-q"], cwd=empty_project.root, timeout=120, check=False
+    )
+    assert rerun.returncode == 0  # the lock is free
+
+
 def test_three_concurrent_runs_serialize_and_agree(empty_project: Project) -> None:
     many_specs(empty_project, 60)
     runs = [
