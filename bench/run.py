@@ -117,6 +117,11 @@ def edit_one_spec(root: Path) -> None:
 def figures(size: int, work: Path, naive: bool) -> list[tuple[str, str, str]]:
     """(figure, measured, target) rows for one project size."""
     root = make_project(work / f"p{size}", size)
+
+    def target(text: str) -> str:
+        # The issue sets its targets from 1,000 specs up; below, start-up is all.
+        return text if size >= 1000 else ""
+
     rows = []
     cold, cold_rss = timed([DAGSMITH, "generate", "-q"], root)
     rows.append((f"cold `generate`, {size:,} specs", f"{cold:.2f} s", ""))
@@ -125,7 +130,9 @@ def figures(size: int, work: Path, naive: bool) -> list[tuple[str, str, str]]:
         script.write_text(NAIVE)
         serial, _ = timed([PYTHON, str(script), str(root)], root)
         rows.append((f"naive serial loop, {size:,} specs", f"{serial:.2f} s", ""))
-        rows.append((f"cold ÷ naive ({size:,})", f"{cold / serial:.3f}", "≤ 0.55"))
+        rows.append(
+            (f"cold ÷ naive ({size:,})", f"{cold / serial:.3f}", target("≤ 0.55"))
+        )
         # What the workers alone give: the naive loop with dagsmith's literals.
         single, _ = timed([PYTHON, str(script), str(root), "black-literals"], root)
         rows.append(
@@ -140,7 +147,7 @@ def figures(size: int, work: Path, naive: bool) -> list[tuple[str, str, str]]:
         (
             f"no-op `generate` ÷ cold ({size:,})",
             f"{noop / cold:.4f} ({noop:.2f} s)",
-            "≤ 0.02",
+            target("≤ 0.02"),
         )
     )
     check, _ = timed([DAGSMITH, "check", "-q"], root, ok=("0", "1"))
@@ -148,7 +155,7 @@ def figures(size: int, work: Path, naive: bool) -> list[tuple[str, str, str]]:
         (
             f"`check`, nothing changed ÷ cold ({size:,})",
             f"{check / cold:.4f} ({check:.2f} s)",
-            "≤ 0.02",
+            target("≤ 0.02"),
         )
     )
     edit_one_spec(root)
@@ -157,7 +164,7 @@ def figures(size: int, work: Path, naive: bool) -> list[tuple[str, str, str]]:
         (
             f"one spec changed ÷ cold ({size:,})",
             f"{one / cold:.4f} ({one:.2f} s)",
-            "≤ 0.02",
+            target("≤ 0.02"),
         )
     )
     rows.append(
