@@ -250,9 +250,8 @@ def build(
                 target.output, existing[target.output], target.spec
             )
     order = {s.path: i for i, s in enumerate(sources.specs)}
-    targets = tuple(
-        sorted(results, key=lambda t: order[t.spec])
-    )  # stable: document order
+    # Spec file order; sorted() is stable, so documents keep theirs within a file.
+    targets = tuple(sorted(results, key=lambda t: order[t.spec]))
     outputs = tuple(results[t] for t in targets)
     next_ = next_state(keys, targets, outputs)
     return Build(targets, outputs, len(jobs), next_, next_ != state)
@@ -274,15 +273,18 @@ def plan_folder(
     return result
 
 
-def plan(
+def status(
     settings: Settings,
-    outputs: tuple[Output, ...],
+    progress: Progress = _silent,
     existing: Mapping[str, bytes] | None = None,
-) -> Plan:
-    """The changes that bring the output folder to `outputs`."""
+) -> tuple[Build, Plan]:
+    """Every output, built against the output folder as it is (read once when not
+    given), and the changes that bring the folder to them."""
     if existing is None:
         existing = load.load_outputs(settings.out)
-    return plan_folder(settings.display(settings.out), outputs, existing)
+    built = build(settings, progress, existing)
+    changes = plan_folder(settings.display(settings.out), built.outputs, existing)
+    return built, changes
 
 
 def generate(
@@ -296,20 +298,21 @@ def generate(
     write, so what this run reuses and plans against is what it replaces.
     """
     with write.locked(settings.state, settings.display(settings.state), on_wait):
-        existing = load.load_outputs(settings.out)
-        built = build(settings, progress, existing)
-        changes = plan(settings, built.outputs, existing)
+        built, changes = status(settings, progress)
         write.apply(changes, settings.out)
         remember(settings, built)
     return changes
 
 
-def check(settings: Settings, progress: Progress = _silent) -> Plan:
+def check(
+    settings: Settings,
+    progress: Progress = _silent,
+    existing: Mapping[str, bytes] | None = None,
+) -> Plan:
     """What `generate` would change; writes nothing but the local cache."""
-    existing = load.load_outputs(settings.out)
-    built = build(settings, progress, existing)
+    built, changes = status(settings, progress, existing)
     remember(settings, built)
-    return plan(settings, built.outputs, existing)
+    return changes
 
 
 def verify(settings: Settings, python: str) -> DagBagReport:
@@ -348,8 +351,9 @@ def deploy(
     Refuses (StaleError) while `check` would fail, unless forced: what is
     deployed is what was reviewed.
     """
+    existing = load.load_outputs(settings.out)
     if not force:
-        drift = check(settings, progress).pending
+        drift = check(settings, progress, existing).pending
         if drift:
             out = settings.display(settings.out)
             raise StaleError(
@@ -364,7 +368,7 @@ def deploy(
             )
     wanted = tuple(
         Output(path, content)
-        for path, content in sorted(load.load_outputs(settings.out).items())
+        for path, content in sorted(existing.items())
         if is_owned(content)
     )
     shown = settings.display(target)

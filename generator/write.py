@@ -96,10 +96,10 @@ def remove_stray_temps(folder: Path) -> None:
             temp.unlink()
 
 
-def _check_inside(folder: Path, target: Path, shown: str) -> None:
-    """Refuse a target whose folder is a link out of the output folder."""
+def _check_inside(real_folder: str, target: Path, shown: str) -> None:
+    """Refuse a target whose folder is a link out of the (resolved) output folder."""
     real = Path(os.path.realpath(target.parent))
-    if not real.is_relative_to(os.path.realpath(folder)):
+    if not real.is_relative_to(real_folder):
         problem = Problem(
             Position(shown), "its folder is a symlink out of the output folder"
         )
@@ -116,12 +116,13 @@ def _discard(staged: list[tuple[Path, Path]]) -> None:
 def apply(plan: Plan, folder: Path) -> None:
     """Stage every new file, then rename them all into place, then remove."""
     shown, staged = plan.out, []
+    real_folder = os.path.realpath(folder)
     try:
         if folder.is_dir():
             remove_stray_temps(folder)
         for change in plan.pending:
             shown = f"{plan.out}/{change.path}"
-            _check_inside(folder, folder / change.path, shown)
+            _check_inside(real_folder, folder / change.path, shown)
             if change.new is not None:
                 staged.append(
                     (stage(folder / change.path, change.new), folder / change.path)
@@ -141,9 +142,8 @@ def apply(plan: Plan, folder: Path) -> None:
             target.unlink(missing_ok=True)
             touched.add(target.parent)
             if target.parent != folder:
-                with contextlib.suppress(
-                    OSError
-                ):  # succeeds only on a folder left empty
+                # A namespace folder goes only when this left it empty.
+                with contextlib.suppress(OSError):
                     target.parent.rmdir()
         for parent in sorted(touched):
             if parent.is_dir():

@@ -120,7 +120,7 @@ def render(settings: Settings, spec: str) -> None:
       dagsmith render specs/cleanup/project_42.yaml
       dagsmith render cleanup_project_42 | less
     """
-    built = pipeline.build(settings)
+    built, _ = pipeline.status(settings)  # reuses outputs that are up to date
     chosen = select(built, settings, spec)
     if not chosen:
         raise click.UsageError(f"no spec file or dag_id {spec!r}")
@@ -144,8 +144,7 @@ def list_(settings: Settings, as_json: bool) -> None:
       dagsmith list
       dagsmith list --json | jq '.[].dag_id'
     """
-    built = pipeline.build(settings)
-    plan = pipeline.plan(settings, built.outputs)
+    built, plan = pipeline.status(settings)
     status = {
         c.path: {"create": "new", "update": "stale"}.get(c.kind, "ok")
         for c in plan.changes

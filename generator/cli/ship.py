@@ -147,7 +147,7 @@ def graph(settings: Settings, target: str, fmt: str, python: str) -> None:
     from ..graph import to_dot, to_mermaid
     from ..verify import AirflowMissing, graphs_of
 
-    built = pipeline.build(settings)
+    built, _ = pipeline.status(settings)  # reuses outputs that are up to date
     chosen = select(built, settings, target)
     if len(chosen) != 1:
         found = "no" if not chosen else f"{len(chosen)} DAGs for"
