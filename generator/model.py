@@ -12,13 +12,18 @@ ValuePath = tuple[Any, ...]
 
 @dataclass(frozen=True, order=True)
 class Position:
-    """A place in a file: project-relative path, 1-based line and column."""
+    """A place in a file: project-relative path, 1-based line and column.
+
+    Line 0 is a place with no lines: a URL, or the environment.
+    """
 
     file: str
     line: int = 1
     column: int = 1
 
     def __str__(self) -> str:
+        if self.line == 0:
+            return self.file
         return f"{self.file}:{self.line}:{self.column}"
 
 
@@ -37,6 +42,9 @@ class DagsmithError(Exception):
     """The root of every error dagsmith reports to a user."""
 
     exit_code = 2
+    # Whether a run ends with "N problems in M files", and what that line adds.
+    summarize = True
+    consequence = ""
 
     def __init__(self, problems: list[Problem] | tuple[Problem, ...]) -> None:
         self.problems = tuple(sorted(set(problems)))
@@ -45,6 +53,14 @@ class DagsmithError(Exception):
 
 class InputError(DagsmithError):
     """Specs, templates or settings are invalid: exit 2, nothing written."""
+
+    consequence = "Nothing was written."
+
+
+class ConfError(InputError):
+    """A run's conf breaks its DAG's params, or Airflow's address is missing: exit 2."""
+
+    consequence = "No run was created."
 
 
 class OutputError(DagsmithError):

@@ -7,11 +7,11 @@ Airflow against the JSON Schema keywords given here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .literals import describe_path
-from .model import Document, Problem
+from .model import Document, Position, Problem
 
 PARAM_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,99}$"
 JSON_TYPES = ["string", "number", "integer", "boolean", "array", "object", "null"]
@@ -70,4 +70,37 @@ def check_params(document: Document) -> list[Problem]:
                     where, f"{describe_path((*path, 'default'))}: {failure.message}"
                 )
             )
+    return problems
+
+
+def check_conf(
+    params: Mapping[str, Mapping[str, Any]],
+    conf: Mapping[str, Any],
+    where: Callable[[str | None], Position],
+) -> list[Problem]:
+    """Problems of a run's conf against a DAG's params, checked as Airflow checks them.
+
+    Each param's value (the conf's, else its default) must satisfy its schema,
+    with the same validator and format checker Airflow's `Param` uses. A conf
+    key that no param declares is refused too, although Airflow would accept
+    it: a misspelt key would silently leave its param at the default.
+    `where(name)` is the place a param is declared (`None`: the params block).
+    """
+    import jsonschema
+
+    problems = []
+    for key in sorted(set(conf) - set(params), key=str):
+        known = ", ".join(params) or "none"
+        problems.append(
+            Problem(where(None), f"conf {key!r} is not a param (params: {known})")
+        )
+    for name, param in params.items():
+        value = conf.get(name, param.get("default"))
+        schema = param_schema(param)
+        validator = jsonschema.validators.validator_for(schema)(
+            schema, format_checker=jsonschema.FormatChecker()
+        )
+        for failure in validator.iter_errors(value):
+            path = describe_path((name, *failure.absolute_path))
+            problems.append(Problem(where(name), f"conf {path}: {failure.message}"))
     return problems

@@ -378,3 +378,21 @@ def deploy(
         result = plan_folder(shown, wanted, load.load_outputs(target))
         write.apply(result, target)
     return result
+
+
+def spec_of(settings: Settings, name: str) -> Spec:
+    """The valid spec of a dag_id or spec file; InputError when no spec declares it."""
+    specs, _, problems = load_and_validate(settings)
+    shown = settings.display(Path(name)) if Path(name).exists() else None
+    found = [s for s in specs if name in (s.dag_id, s.path) or s.path == shown]
+    if len(found) == 1:
+        return found[0]
+    if problems:  # the spec may be the one that is broken
+        raise InputError(problems)
+    where = Position(settings.display(settings.specs), 0, 0)
+    if found:
+        message = f"{name} holds {len(found)} DAGs; name one dag_id"
+    else:
+        known = ", ".join(sorted(s.dag_id for s in specs)) or "none"
+        message = f"no spec declares dag_id {name!r} (dag_ids: {known})"
+    raise InputError([Problem(where, message)])

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import airflow_service as airflow_service_module
 import pytest
+from airflow_service import AirflowService
 from click.testing import CliRunner, Result
 
 from generator.cli import main
@@ -79,3 +82,17 @@ def empty_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
     (tmp_path / "pyproject.toml").write_text("[tool.dagsmith]\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     return Project(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def airflow_service(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[AirflowService]:
+    """A real Airflow 3 on loopback for the whole session; every process ends after."""
+    service = airflow_service_module.start(tmp_path_factory.mktemp("airflow-service"))
+    try:
+        yield service
+    finally:
+        airflow_service_module.stop(service)
+    left = airflow_service_module.in_home(service)
+    assert not left, f"processes left running: {[p.pid for p in left]}"

@@ -28,7 +28,7 @@ def test_verify_passes_on_the_examples(project: Project) -> None:
     project.run("generate")
     result = project.run("verify")
     assert result.exit_code == 0, result.output
-    assert "6 files load in Airflow 3." in result.stderr
+    assert "8 files load in Airflow 3." in result.stderr
     assert "ms  generated_dags/etl/etl_sales.py" in result.stderr
 
 

@@ -25,7 +25,7 @@ def test_the_examples_load_in_airflow_2(project: Project, airflow2: str) -> None
     project.run("generate")
     result = project.run("verify", "--python", airflow2)
     assert result.exit_code == 0, result.output
-    assert "6 files load in Airflow 2." in result.stderr
+    assert "8 files load in Airflow 2." in result.stderr
 
 
 def test_verify_on_airflow_2_names_a_wrong_dag_id(

@@ -24,7 +24,7 @@ def test_generate_writes_one_file_per_spec(project: Project) -> None:
     result = project.run("generate")
     assert result.exit_code == 0, result.output
     assert set(project.outputs()) >= EXAMPLE_OUTPUTS
-    assert "6 created, 0 updated, 0 removed, 0 unchanged" in result.stderr
+    assert "8 created, 0 updated, 0 removed, 0 unchanged" in result.stderr
 
 
 def test_generate_matches_the_committed_examples(project: Project) -> None:
@@ -46,7 +46,7 @@ def test_generate_twice_changes_nothing(project: Project) -> None:
     project.run("generate")
     before = project.outputs()
     result = project.run("generate")
-    assert "0 created, 0 updated, 0 removed, 6 unchanged" in result.stderr
+    assert "0 created, 0 updated, 0 removed, 8 unchanged" in result.stderr
     assert project.outputs() == before
 
 
@@ -155,7 +155,7 @@ def test_a_file_without_the_header_at_an_output_path_is_an_error(
 def test_validate_writes_nothing(project: Project) -> None:
     result = project.run("validate")
     assert result.exit_code == 0
-    assert "6 specs valid" in result.stderr
+    assert "8 specs valid" in result.stderr
     assert not (project.root / "generated_dags").exists()
 
 
@@ -178,12 +178,14 @@ def test_render_of_an_unknown_spec_is_a_usage_error(project: Project) -> None:
 def test_list_shows_every_spec_and_its_status(project: Project) -> None:
     rows = json.loads(project.run("list", "--json").stdout)
     assert {r["dag_id"] for r in rows} == {
+        "cleanup_on_demand",
         "cleanup_project_42",
         "cleanup_project_7",
         "etl_inventory",
         "etl_sales",
         "report_acme",
         "report_globex",
+        "train_models",
     }
     assert {r["status"] for r in rows} == {"new"}
     project.run("generate")
@@ -216,8 +218,10 @@ def test_schema_is_json_schema_for_specs(project: Project) -> None:
     assert schema["properties"]["template"]["enum"] == [
         "cleanup_columns",
         "cleanup_dag",
+        "cleanup_mapped",
         "etl_tables",
         "tenant_report",
+        "train_models",
     ]
 
 

@@ -68,12 +68,14 @@ def read_csv(path: Path) -> list[list[str]]:
 
 def test_every_example_is_covered_here() -> None:
     covered = {
+        "cleanup_on_demand",
         "cleanup_project_42",
         "cleanup_project_7",
         "etl_sales",
         "etl_inventory",
         "report_acme",
         "report_globex",
+        "train_models",
     }
     assert {p.stem for p in EXAMPLES.rglob("*.py")} == covered
 
@@ -199,3 +201,93 @@ def test_tenant_reports_sum_each_metric(
     run(airflow, dag_id)
     text = (data / "reports" / tenant / "report.md").read_text()
     assert text == f"# Report for {tenant}\n\n{report}"
+
+
+def mapped(dag_run: Any) -> list[tuple[str, int, str | None]]:
+    """(task_id, map_index, label) of each mapped task instance that ran, in order."""
+    return sorted(
+        (ti.task_id, ti.map_index, ti.rendered_map_index)
+        for ti in dag_run.get_task_instances()
+        if ti.map_index >= 0
+    )
+
+
+def test_cleanup_on_demand_maps_what_the_conf_asks(airflow: tuple[Any, Path]) -> None:
+    _, data = airflow
+    write_csv(data / "dataset_31.csv", DATASET)
+    conf = {
+        "dataset_id": 31,
+        "operation_dict": {"0": [3], "1": [1], "2": [3, 2, 5]},
+        "values_dict": {"2": ["", "n/a", ""]},
+    }
+    dag_run = run(airflow, "cleanup_on_demand", conf)
+    assert read_csv(data / "dataset_31_clean.csv") == CLEANED
+    # Column 2's three operations run in three steps, in their order.
+    assert mapped(dag_run) == [
+        ("step_1", 0, "column 0: strip"),
+        ("step_1", 1, "column 1: drop_empty"),
+        ("step_1", 2, "column 2: strip"),
+        ("step_2", 0, "column 2: fill_empty"),
+        ("step_3", 0, "column 2: upper"),
+    ]
+
+
+def test_cleanup_on_demand_order_within_a_column_matters(
+    airflow: tuple[Any, Path],
+) -> None:
+    _, data = airflow
+    write_csv(data / "dataset_32.csv", [["a"], [" x "], ["  "]])
+    # Fill, then strip: "  " is not empty, so nothing is filled; strip empties it.
+    conf = {
+        "dataset_id": 32,
+        "operation_dict": {"0": [2, 3, 5]},
+        "values_dict": {"0": ["  -  ", "", ""]},
+    }
+    run(airflow, "cleanup_on_demand", conf)
+    assert read_csv(data / "dataset_32_clean.csv") == [["a"], ["X"], [""]]
+    # Strip first: then the cell is empty and the fill applies.
+    conf = {
+        **conf,
+        "operation_dict": {"0": [3, 2, 5]},
+        "values_dict": {"0": ["", "  -  ", ""]},
+    }
+    run(airflow, "cleanup_on_demand", conf)
+    assert read_csv(data / "dataset_32_clean.csv") == [["a"], ["X"], ["  -  "]]
+
+
+def test_cleanup_on_demand_without_operations_skips_every_step(
+    airflow: tuple[Any, Path],
+) -> None:
+    _, data = airflow
+    write_csv(data / "dataset_33.csv", DATASET)
+    dag_run = run(
+        airflow, "cleanup_on_demand", {"dataset_id": 33, "operation_dict": {}}
+    )
+    assert mapped(dag_run) == []
+    states = {ti.task_id: ti.state for ti in dag_run.get_task_instances()}
+    assert states["step_1"] == "skipped"
+    assert states["publish"] == "success"
+    assert read_csv(data / "dataset_33_clean.csv") == DATASET
+
+
+def test_train_models_maps_one_task_per_model(airflow: tuple[Any, Path]) -> None:
+    _, data = airflow
+    write_csv(
+        data / "training" / "dataset_1.csv",
+        [["x", "y"], *[[str(x), str(2 * x + 1)] for x in range(20)]],
+    )
+    # Without conf the spec's defaults run: the baseline and the linear model.
+    # (First: dag.test() keeps a run's conf in the DAG's params for the next one.)
+    dag_run = run(airflow, "train_models")
+    assert [label for _, _, label in mapped(dag_run)] == [
+        "mean",
+        "linear (epochs=200, learning_rate=0.1)",
+    ]
+    results = json.loads((data / "training" / "dataset_1_results.json").read_text())
+    assert results["best"]["name"] == "linear"
+    assert results["best"]["mse"] < 1e-6
+    models = [{"name": "knn", "hyperparameters": {"k": 2}}, {"name": "mean"}]
+    dag_run = run(airflow, "train_models", {"models": models})
+    assert mapped(dag_run) == [("train", 0, "knn (k=2)"), ("train", 1, "mean")]
+    results = json.loads((data / "training" / "dataset_1_results.json").read_text())
+    assert [r["name"] for r in results["ranked"]] == ["knn", "mean"]

@@ -32,11 +32,11 @@ def test_deploy_copies_every_generated_file(project: Project, dags: Path) -> Non
     assert result.exit_code == 0, result.output
     assert files(dags) == project.outputs()
     assert (
-        f"deployed to {dags.as_posix()}: 6 created, 0 updated, 0 removed"
+        f"deployed to {dags.as_posix()}: 8 created, 0 updated, 0 removed"
         in result.stderr
     )
     again = project.run("deploy", "--to", str(dags))
-    assert "0 created, 0 updated, 0 removed, 6 unchanged" in again.stderr
+    assert "0 created, 0 updated, 0 removed, 8 unchanged" in again.stderr
     assert not list(dags.rglob(f"*{TEMP_SUFFIX}"))
 
 
@@ -61,7 +61,7 @@ def test_deploy_updates_and_removes_owned_files_only(
     project.run("generate")
     result = project.run("deploy", "--to", str(dags))
     assert result.exit_code == 0, result.output
-    assert "0 created, 1 updated, 1 removed, 4 unchanged" in result.stderr
+    assert "0 created, 1 updated, 1 removed, 6 unchanged" in result.stderr
     assert not (dags / "etl/etl_inventory.py").exists()
     assert b"@hourly" in (dags / "etl/etl_sales.py").read_bytes()
     assert (dags / "team_dag.py").read_text() == "# hand-written by another team\n"

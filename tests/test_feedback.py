@@ -54,7 +54,7 @@ def test_no_progress_line_and_a_summary_when_not_a_terminal(project: Project) ->
     result = project.run("generate")
     assert "\r" not in result.stderr
     assert result.stderr.startswith(
-        "dagsmith: 6 created, 0 updated, 0 removed, 0 unchanged in "
+        "dagsmith: 8 created, 0 updated, 0 removed, 0 unchanged in "
     )
 
 

@@ -18,7 +18,7 @@ def build(**kwargs: object) -> pipeline.Build:
 def test_an_unchanged_project_renders_nothing(project: Project) -> None:
     assert project.run("generate").exit_code == 0
     assert build().rendered == 0
-    assert build(incremental=False).rendered == 6
+    assert build(incremental=False).rendered == 8
 
 
 def test_one_changed_spec_renders_only_its_output(project: Project) -> None:
@@ -27,7 +27,7 @@ def test_one_changed_spec_renders_only_its_output(project: Project) -> None:
     spec.write_text(spec.read_text().replace("@daily", "@hourly"))
     built = build()
     assert built.rendered == 1
-    assert len(built.outputs) == 6
+    assert len(built.outputs) == 8
 
 
 def test_a_hand_edited_header_line_is_caught(project: Project) -> None:
@@ -59,9 +59,9 @@ def test_new_tool_versions_rerender_but_rewrite_nothing(
     before = project.outputs()
     monkeypatch.setattr(incremental, "mode_key", lambda: "black 99.0 (a new release)")
     monkeypatch.setattr(pipeline, "tool_key", incremental.tool_key)
-    assert build().rendered == 6  # the old cache says nothing about the new tools
+    assert build().rendered == 8  # the old cache says nothing about the new tools
     result = project.run("generate")
-    assert "0 created, 0 updated, 0 removed, 6 unchanged" in result.stderr
+    assert "0 created, 0 updated, 0 removed, 8 unchanged" in result.stderr
     assert project.outputs() == before
     assert (
         len(list((project.root / ".dagsmith/cache").iterdir())) == 1
@@ -80,8 +80,8 @@ def test_a_change_to_dagsmith_code_rerenders_but_rewrites_nothing(
     )
     incremental.code_digest.cache_clear()
     try:
-        assert build().rendered == 6  # same version number, different code
-        assert "6 unchanged" in project.run("generate").stderr
+        assert build().rendered == 8  # same version number, different code
+        assert "8 unchanged" in project.run("generate").stderr
         assert project.outputs() == before
     finally:
         incremental.code_digest.cache_clear()
@@ -118,7 +118,7 @@ def test_a_corrupt_cache_is_ignored(project: Project) -> None:
     project.run("generate")
     for cache in (project.root / ".dagsmith/cache").iterdir():
         cache.write_text("{not json")
-    assert build().rendered == 6
+    assert build().rendered == 8
     assert project.run("check").exit_code == 0
 
 

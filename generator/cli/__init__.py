@@ -13,8 +13,8 @@ import click
 from .. import __version__
 from ..format import black_version
 from ..model import DagsmithError
-from . import author, build, ship
-from .common import EXIT_INVALID, color, say
+from . import author, build, runs, ship
+from .common import color, say
 
 
 class DagsmithGroup(click.Group):
@@ -29,16 +29,17 @@ class DagsmithGroup(click.Group):
                     f"{color(str(problem.where), bold=True)}: {problem.message}",
                     err=True,
                 )
-            files = len({p.where.file for p in error.problems})
-            count = len(error.problems)
-            nothing = " Nothing was written." if error.exit_code == EXIT_INVALID else ""
-            say(
-                color(
-                    f"dagsmith: {count} problem{'s' * (count != 1)} in "
-                    f"{files} file{'s' * (files != 1)}.{nothing}",
-                    fg="red",
+            if error.summarize:
+                files = len({p.where.file for p in error.problems})
+                count = len(error.problems)
+                after = f" {error.consequence}" if error.consequence else ""
+                say(
+                    color(
+                        f"dagsmith: {count} problem{'s' * (count != 1)} in "
+                        f"{files} file{'s' * (files != 1)}.{after}",
+                        fg="red",
+                    )
                 )
-            )
             ctx.exit(error.exit_code)
 
 
@@ -73,5 +74,6 @@ for command in (
     ship.verify,
     ship.graph,
     ship.deploy,
+    runs.trigger,
 ):
     main.add_command(command)

@@ -21,6 +21,7 @@ from ..model import Output, Plan
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_OK, EXIT_DRIFT, EXIT_INVALID = 0, 1, 2
+EXIT_FAILED = 1  # a run or a call to Airflow failed
 QUIET = "dagsmith.quiet"
 DELAY = 1.0  # seconds before a run shows a progress line
 
@@ -30,14 +31,15 @@ def color(text: str, **style: Any) -> str:
     return text if os.environ.get("NO_COLOR") else click.style(text, **style)
 
 
-def _quiet() -> bool:
+def quiet() -> bool:
+    """Whether --quiet was given."""
     context = click.get_current_context(silent=True)
     return bool(context and context.meta.get(QUIET))
 
 
 def say(text: str) -> None:
     """A status line for people, on stderr so stdout stays pipeable; none with --quiet."""
-    if not _quiet():
+    if not quiet():
         click.echo(text, err=True)
 
 
@@ -81,7 +83,7 @@ class ProgressLine:
 @contextlib.contextmanager
 def progress_line() -> Iterator[ProgressLine]:
     """A progress line for the span of a run."""
-    line = ProgressLine(enabled=sys.stderr.isatty() and not _quiet())
+    line = ProgressLine(enabled=sys.stderr.isatty() and not quiet())
     try:
         yield line
     finally:
