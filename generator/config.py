@@ -87,10 +87,13 @@ def load_settings(
 ) -> Settings:
     """Settings from command-line options, then `[tool.dagsmith]`, then the defaults.
 
-    Options are relative to the working folder; pyproject values to the root.
+    The project root is found from the specs folder when one is given, as
+    black finds its root from the files it is given, so one project gives the
+    same bytes from any working folder. Options are relative to the working
+    folder; pyproject values to the root.
     """
     cwd = (cwd or Path.cwd()).absolute()
-    root = find_root(cwd)
+    root = find_root(cwd / specs if specs else cwd)
     configured = read_settings(root)
     given = {"specs": specs, "templates": templates, "out": out}
     folders = {

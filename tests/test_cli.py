@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 
 import pytest
@@ -275,3 +276,40 @@ def test_every_command_has_help_with_an_example() -> None:
         result = CliRunner().invoke(main, [name, "--help"])
         assert result.exit_code == 0
         assert "Example:" in result.output, name
+
+
+def test_the_same_project_gives_the_same_bytes_from_any_working_folder(
+    project: Project,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    assert project.run("generate").exit_code == 0
+    expected = project.outputs()
+    root = project.root
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    runs = [
+        (root / "specs" / "etl", ()),
+        (root / "templates", ()),
+        (
+            elsewhere,
+            (
+                "--specs",
+                f"{root}/specs",
+                "--templates",
+                f"{root}/templates",
+                "--out",
+                f"{root}/generated_dags",
+            ),
+        ),
+        (elsewhere, ("--specs", f"{root}/specs")),
+    ]
+    for cwd, options in runs:
+        shutil.rmtree(root / "generated_dags")
+        shutil.rmtree(root / ".dagsmith", ignore_errors=True)
+        monkeypatch.chdir(cwd)
+        result = project.run("generate", *options)
+        assert result.exit_code == 0, (cwd, result.output)
+        assert project.outputs() == expected, (cwd, options)
+        assert project.run("check", *options).exit_code == 0
+        monkeypatch.chdir(root)
+        assert project.run("check").exit_code == 0

@@ -701,3 +701,14 @@ def test_display_is_root_relative_posix(root: Path) -> None:
         settings.display(root / "specs" / ".." / ".." / "x")
         == (root.parent / "x").as_posix()
     )
+
+
+def test_the_root_comes_from_the_specs_folder_when_it_is_given(
+    root: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    settings = load_settings(cwd=elsewhere, specs=str(root / "specs"))
+    assert settings.root == root
+    assert settings.templates == root / "templates"  # the root's, not the cwd's
+    assert settings.out == root / "generated_dags"
+    assert settings.display(root / "specs" / "a.yaml") == "specs/a.yaml"
