@@ -42,7 +42,11 @@ def template_closure(templates: TemplateSet, name: str) -> tuple[str, ...]:
         source = templates.jinja_sources.get(current)
         if source is None:
             continue
-        for ref in jinja2.meta.find_referenced_templates(env.parse(source)):
+        try:
+            parsed = env.parse(source)
+        except jinja2.TemplateSyntaxError:
+            continue  # reported with its line by check_templates; nothing renders
+        for ref in jinja2.meta.find_referenced_templates(parsed):
             if ref is None:
                 return (name, *sorted(set(templates.jinja_sources) - {name}))
             if ref not in seen:

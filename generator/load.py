@@ -376,3 +376,22 @@ def read_legacy(templates: Path, dags: Path, settings: Settings) -> LegacyProjec
         if text is not None:
             files.append((settings.display(path), namespace, text))
     return LegacyProject(found, tuple(files), tuple(problems))
+
+
+def in_the_way(root: Path, relatives: Iterable[str]) -> dict[str, str]:
+    """What stands where new files would go: the file itself, or a file in place
+    of one of its folders. Keyed by the new file's path, relative to root."""
+    found = {}
+    for relative in relatives:
+        target = root / relative
+        if target.exists() or target.is_symlink():
+            found[relative] = "already exists; not overwritten"
+            continue
+        for parent in reversed(target.relative_to(root).parents[:-1]):
+            if (root / parent).exists() and not (root / parent).is_dir():
+                found[relative] = (
+                    f"{parent.as_posix()} is a file, so its folder cannot be made; "
+                    "move it away"
+                )
+                break
+    return found

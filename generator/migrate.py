@@ -9,9 +9,10 @@ token appears twice). Files are parsed with `ast`, never executed.
 from __future__ import annotations
 
 import ast
+import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from .literals import LiteralError, to_literal
 from .render import LEGACY_TOKENS
@@ -152,3 +153,51 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, list):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
     return bool(a == b)
+
+
+Fidelity = Literal["same AST", "same AST but docstring indentation", "different AST"]
+
+
+def fidelity(old: str, template: str, imported: Imported) -> Fidelity:
+    """How the module dagsmith regenerates from an import compares with the old file.
+
+    black re-indents docstrings, so a template whose functions have indented
+    docstrings regenerates with different docstring text and nothing else.
+    """
+    from .format import format_source
+    from .model import Position
+
+    values = {
+        "DAG_ID": to_literal(imported.dag_id),
+        "MASTER_DICT": to_literal(imported.master_dict),
+    }
+    source = LEGACY_TOKENS.sub(lambda match: values[match.group(1)], template)
+    body = format_source(source, Position(imported.source))
+    if not isinstance(body, str):
+        return "different AST"
+    before, after = ast.parse(old), ast.parse(body)
+    if ast.dump(before) == ast.dump(after):
+        return "same AST"
+    if ast.dump(_clean_docstrings(before)) == ast.dump(_clean_docstrings(after)):
+        return "same AST but docstring indentation"
+    return "different AST"
+
+
+def _clean_docstrings(tree: ast.Module) -> ast.Module:
+    """The tree with every docstring's indentation and trailing spaces normalized."""
+    for node in ast.walk(tree):
+        if (
+            isinstance(
+                node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+            )
+            and node.body
+        ):
+            first = node.body[0]
+            if (
+                isinstance(first, ast.Expr)
+                and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)
+            ):
+                lines = inspect.cleandoc(first.value.value).splitlines()
+                first.value.value = "\n".join(line.rstrip() for line in lines)
+    return tree

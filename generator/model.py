@@ -187,6 +187,10 @@ class Plan:
     out: str
     changes: tuple[Change, ...]
 
+    def shown(self, path: str) -> str:
+        """A path of the plan as users see it: under `out`, relative to the root."""
+        return path if self.out == "." else f"{self.out}/{path}"
+
     def of_kind(self, kind: ChangeKind) -> tuple[Change, ...]:
         """The changes of one kind, in path order."""
         return tuple(c for c in self.changes if c.kind == kind)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from . import load, write
 from .config import Settings
-from .digest import header, inputs_digest, is_owned
+from .digest import header, inputs_digest, is_owned, template_closure
 from .format import format_source
 from .incremental import (
     State,
@@ -171,6 +171,15 @@ def produce_all(
             progress(done, len(jobs))
 
 
+def uses(templates: TemplateSet, name: str) -> set[str]:
+    """The files a template is made of: itself, and what it includes or imports."""
+    template = templates.templates[name]
+    if template.kind == "legacy":
+        return {template.path}
+    relative = template.path.removeprefix(f"{templates.root}/")
+    return {f"{templates.root}/{n}" for n in template_closure(templates, relative)}
+
+
 def _target(spec: Spec, inputs: str) -> Target:
     return Target(
         spec.dag_id, spec.template, spec.namespace, spec.path, spec.output, inputs
@@ -228,7 +237,7 @@ def build(
     results: dict[Target, Output] = {}
     jobs = []
     for spec in specs:
-        if templates.templates[spec.template].path in broken:
+        if broken & uses(templates, spec.template):
             continue  # its syntax error is reported once, not once per spec
         target = _target(spec, inputs_digest(spec, templates))
         old = existing.get(spec.output)

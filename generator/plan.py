@@ -46,6 +46,21 @@ def make_plan(
     return Plan(out, tuple(sorted(changes, key=lambda c: c.path))), problems
 
 
+def creations(
+    out: str, files: Mapping[str, bytes], in_the_way: Mapping[str, str]
+) -> tuple[Plan, list[Problem]]:
+    """A plan that only creates files (`new`, `import`), and what stands in its way."""
+    plan = Plan(
+        out, tuple(Change("create", path, None, files[path]) for path in sorted(files))
+    )
+    problems = [
+        Problem(Position(plan.shown(path)), in_the_way[path])
+        for path in sorted(files)
+        if path in in_the_way
+    ]
+    return plan, problems
+
+
 def unified_diff(plan: Plan) -> str:
     """The plan's pending changes as one unified diff, paths relative to the project root."""
     chunks: list[str] = []

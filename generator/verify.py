@@ -61,7 +61,7 @@ class DagBagReport:
 
 
 class AirflowMissing(Exception):
-    """The interpreter that should run Airflow cannot import it."""
+    """The interpreter that should run Airflow cannot: missing, dying, or without it."""
 
 
 def parse_in_airflow(
@@ -79,13 +79,29 @@ def parse_in_airflow(
         # The probe runs in the output folder: make a relative interpreter path absolute.
         executable = os.path.abspath(python) if os.sep in python else python
         command = [executable, airflow_probe.__file__, str(report), *files]
-        result = subprocess.run(
-            command, cwd=folder, env=env, capture_output=True, text=True, check=False
-        )
+        try:
+            result = subprocess.run(
+                command,
+                cwd=folder,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+        except OSError as error:
+            raise AirflowMissing(
+                f"cannot run {python}: {error.strerror}; point --python at an "
+                "interpreter that has Apache Airflow"
+            ) from None
         if result.returncode != 0 or not report.exists():
             if "No module named 'airflow'" in result.stderr:
                 raise AirflowMissing(AIRFLOW_INSTALL_HINT.format(python=python))
-            raise RuntimeError(f"the Airflow probe failed:\n{result.stderr[-4000:]}")
+            said = result.stderr.strip().splitlines()
+            raise AirflowMissing(
+                f"{python} could not load Airflow (exit {result.returncode}"
+                f"{': ' + said[-1] if said else ''}); point --python at an "
+                "interpreter that has Apache Airflow"
+            )
         data = json.loads(report.read_text(encoding="utf-8"))
     return DagBagReport(
         data["airflow"],

@@ -113,15 +113,19 @@ def _discard(staged: list[tuple[Path, Path]]) -> None:
             temp.unlink()
 
 
-def apply(plan: Plan, folder: Path) -> None:
-    """Stage every new file, then rename them all into place, then remove."""
+def apply(plan: Plan, folder: Path, *, sweep: bool = True) -> None:
+    """Stage every new file, then rename them all into place, then remove.
+
+    `sweep` first clears the temp files a killed run left in the folder (an
+    output folder); not for a project's root, which holds much else.
+    """
     shown, staged = plan.out, []
     real_folder = os.path.realpath(folder)
     try:
-        if folder.is_dir():
+        if sweep and folder.is_dir():
             remove_stray_temps(folder)
         for change in plan.pending:
-            shown = f"{plan.out}/{change.path}"
+            shown = plan.shown(change.path)
             _check_inside(real_folder, folder / change.path, shown)
             if change.new is not None:
                 staged.append(
@@ -133,11 +137,11 @@ def apply(plan: Plan, folder: Path) -> None:
     try:
         touched = set()
         for temp, target in staged:
-            shown = f"{plan.out}/{target.relative_to(folder).as_posix()}"
+            shown = plan.shown(target.relative_to(folder).as_posix())
             os.replace(temp, target)
             touched.add(target.parent)
         for change in plan.of_kind("remove"):
-            shown = f"{plan.out}/{change.path}"
+            shown = plan.shown(change.path)
             target = folder / change.path
             target.unlink(missing_ok=True)
             touched.add(target.parent)

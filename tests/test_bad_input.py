@@ -535,3 +535,132 @@ def test_bad_input_is_refused(project: Project, case: Case) -> None:
         assert any(case.message in line for line in lines), result.stderr
         assert result.stderr.rstrip().endswith("Nothing was written.")
         assert project.outputs() == before
+
+
+# Mistakes that surface in a command rather than in a spec file: still one line
+# with its file (or the tool) named, an exit code, no traceback, nothing changed.
+
+
+@dataclass(frozen=True)
+class CommandCase:
+    name: str
+    files: dict[str, str]
+    args: tuple[str, ...]
+    exit_code: int
+    message: str
+
+
+PARTIAL = "{% macro greet() %}\nX = 1\n{% endmacro %\n"
+USES = "dag_id: uses\ntemplate: uses\nnamespace: u\nmaster_dict: {}\n"
+USING = {
+    "include": '{% include "partials/m.py.j2" %}\nDAG_ID = {{ dag_id }}\n',
+    "import": '{% import "partials/m.py.j2" as m %}\nDAG_ID = {{ dag_id }}\n',
+}
+FAILING_DOT = "#!/bin/sh\necho 'Error: syntax error in line 1' >&2\nexit 3\n"
+
+COMMAND_CASES = [
+    *(
+        CommandCase(
+            f"syntax error in an {verb}ed partial, {command}",
+            {
+                "templates/partials/m.py.j2": PARTIAL,
+                "templates/uses.py.j2": USING[verb],
+                "specs/uses.yaml": USES,
+            },
+            (command,),
+            2,
+            "templates/partials/m.py.j2:3:1: template syntax error: expected token "
+            "'end of statement block', got '%'",
+        )
+        for verb in ("include", "import")
+        for command in ("generate", "validate", "check")
+    ),
+    CommandCase(
+        "verify with an interpreter that dies",
+        {},
+        ("verify", "--python", "/bin/false"),
+        2,
+        "dagsmith: /bin/false could not load Airflow (exit 1); point --python at an "
+        "interpreter that has Apache Airflow",
+    ),
+    CommandCase(
+        "verify with an interpreter that is not there",
+        {},
+        ("verify", "--python", "/no/such/python"),
+        2,
+        "dagsmith: cannot run /no/such/python: No such file or directory",
+    ),
+    CommandCase(
+        "new where a file stands in place of the namespace folder",
+        {"specs/etl2": "a file\n"},
+        ("new", "etl_tables", "etl_x", "--namespace", "etl2"),
+        2,
+        "specs/etl2/etl_x.yaml:1:1: specs/etl2 is a file, so its folder cannot be "
+        "made; move it away",
+    ),
+    CommandCase(
+        "new over an existing spec",
+        {"specs/etl/etl_x.yaml": "dag_id: etl_x\n"},
+        ("new", "etl_tables", "etl_x", "--namespace", "etl"),
+        2,
+        "specs/etl/etl_x.yaml:1:1: already exists; not overwritten",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", COMMAND_CASES, ids=[c.name for c in COMMAND_CASES])
+def test_command_mistakes_are_one_line_without_traceback(
+    project: Project, case: CommandCase
+) -> None:
+    assert project.run("generate").exit_code == 0
+    before = project.outputs()
+    for relative, content in case.files.items():
+        project.write(relative, content)
+    specs_before = sorted(p for p in (project.root / "specs").rglob("*"))
+    result = project.run(*case.args)
+    assert result.exit_code == case.exit_code, result.output
+    assert "Traceback" not in result.output
+    assert any(
+        line.startswith(case.message) for line in result.stderr.splitlines()
+    ), result.stderr
+    assert project.outputs() == before
+    assert sorted(p for p in (project.root / "specs").rglob("*")) == specs_before
+
+
+@pytest.mark.airflow
+def test_graph_svg_when_dot_fails_is_one_line(
+    project: Project,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bin_folder = tmp_path_factory.mktemp("bin")
+    (bin_folder / "dot").write_text(FAILING_DOT)
+    (bin_folder / "dot").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_folder}{os.pathsep}{os.environ['PATH']}")
+    result = project.run("graph", "etl_sales", "--format", "svg")
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert result.stderr.splitlines() == [
+        "dagsmith: Graphviz's dot failed (exit 3: Error: syntax error in line 1); "
+        "try --format dot"
+    ]
+
+
+def test_an_unexpected_error_is_a_bug_said_in_one_line_with_exit_3(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from generator import pipeline
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("boom")
+
+    monkeypatch.setattr(pipeline, "generate", broken)
+    result = project.run("generate")
+    assert result.exit_code == 3
+    assert result.stderr.splitlines() == [
+        "dagsmith: internal error, a bug in dagsmith: KeyError: 'boom'; the traceback "
+        "is in .dagsmith/crash.log, please report it"
+    ]
+    log = (project.root / ".dagsmith/crash.log").read_text()
+    assert "Traceback (most recent call last)" in log
+    assert "KeyError: 'boom'" in log

@@ -189,3 +189,61 @@ def test_a_different_template_of_the_same_name_is_not_overwritten(
     assert (
         empty_project.root / "templates/model_dag.template"
     ).read_text() == "# ours\n"
+
+
+def test_import_reports_how_each_file_regenerates(
+    empty_project: Project, old: Path
+) -> None:
+    # A function whose docstring black re-indents: the only kind of difference.
+    indented = MODEL + 'def helper():\n    """One line.\n\n        Indented more."""\n'
+    (old / "templates/model_dag.template").write_text(indented)
+    (old / "dynamic_dags/Models/model_dag_1.py").write_text(
+        dag_creator(indented, "model_dag_1", {"model": "xgb"})
+    )
+    result = empty_project.run(
+        "import", "old/templates", "old/dynamic_dags", "--dry-run"
+    )
+    lines = result.stdout.splitlines()
+    model = next(line for line in lines if "specs/Models/model_dag_1.yaml" in line)
+    assert model.endswith(
+        "template model_dag; regenerates with the same AST but docstring indentation)"
+    )
+    cleanup = next(line for line in lines if "Cleanup_dag_2.yaml" in line)
+    assert cleanup.endswith("template cleanup_dag; regenerates with the same AST)")
+
+
+def test_import_writes_all_or_nothing(
+    empty_project: Project, old: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from generator import write
+
+    staged = []
+    real_stage = write.stage
+
+    def failing_stage(path: Path, content: bytes) -> Path:
+        if len(staged) == 3:
+            raise OSError(28, "No space left on device")
+        staged.append(path)
+        return real_stage(path, content)
+
+    monkeypatch.setattr(write, "stage", failing_stage)
+    result = empty_project.run("import", "old/templates", "old/dynamic_dags")
+    assert result.exit_code == 1
+    assert "cannot write: No space left on device" in result.stderr
+    assert len(staged) == 3  # three files were staged, then the fourth failed
+    left = [p for p in empty_project.root.rglob("*") if p.is_file()]
+    assert all(p.is_relative_to(old) or p.name == "pyproject.toml" for p in left), left
+
+
+def test_a_file_where_a_namespace_folder_goes_is_an_input_error(
+    empty_project: Project, old: Path
+) -> None:
+    (empty_project.root / "specs/Models").write_text("not a folder\n")
+    result = empty_project.run("import", "old/templates", "old/dynamic_dags")
+    assert result.exit_code == 2
+    assert (
+        "specs/Models/model_dag_1.yaml:1:1: specs/Models is a file, so its folder "
+        "cannot be made; move it away"
+    ) in result.stderr
+    assert "Traceback" not in result.output
+    assert not (empty_project.root / "templates/cleanup_dag.template").exists()

@@ -16,13 +16,22 @@ from ..model import DagsmithError
 from . import author, build, runs, ship
 from .common import color, say
 
+EXIT_BUG = 3
+CRASH_LOG = ".dagsmith/crash.log"
+
 
 class DagsmithGroup(click.Group):
-    """Reports input mistakes as `file:line:column: message` lines, never a traceback."""
+    """Reports input mistakes as `file:line:column: message` lines, never a traceback.
+
+    Anything else is a bug in dagsmith: one line says so and where the full
+    traceback was written, and the exit code is 3.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
+            raise
         except DagsmithError as error:
             for problem in error.problems:
                 click.echo(
@@ -41,6 +50,40 @@ class DagsmithGroup(click.Group):
                     )
                 )
             ctx.exit(error.exit_code)
+        except Exception as error:  # the last resort: a bug, said in one line
+            where = _write_crash_log()
+            click.echo(
+                f"dagsmith: internal error, a bug in dagsmith: {type(error).__name__}: "
+                f"{_first_line(error)}; the traceback is in {where}, please report it",
+                err=True,
+            )
+            ctx.exit(EXIT_BUG)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else "(no message)"
+
+
+def _write_crash_log() -> str:
+    """The current traceback, written to .dagsmith/crash.log at the project root."""
+    import tempfile
+    import traceback
+    from pathlib import Path
+
+    from ..config import find_root
+
+    text = f"dagsmith {__version__}\n{traceback.format_exc()}"
+    root = find_root(Path.cwd())
+    try:
+        (root / CRASH_LOG).parent.mkdir(parents=True, exist_ok=True)
+        (root / CRASH_LOG).write_text(text, encoding="utf-8")
+        return CRASH_LOG if root == Path.cwd().absolute() else str(root / CRASH_LOG)
+    except OSError:
+        fd, path = tempfile.mkstemp(prefix="dagsmith-crash-", suffix=".log")
+        with open(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        return path
 
 
 def _version() -> str:
@@ -58,7 +101,8 @@ def main() -> None:
     embed; dagsmith writes generated_dags/NAMESPACE/DAG_ID.py, formatted by
     black, and `check` proves the committed files are up to date.
 
-    Exit codes: 0 ok, 1 drift or failed verification, 2 invalid input.
+    Exit codes: 0 ok, 1 drift or failed verification, 2 invalid input,
+    3 a bug in dagsmith.
     """
 
 

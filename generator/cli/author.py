@@ -66,22 +66,34 @@ def new(
 
     templates, _ = load.load_templates(settings)
     namespace = namespace or template
-    path = settings.specs / namespace / f"{dag_id}.yaml"
     problems = check_new(template, dag_id, namespace, templates)
-    if not to_stdout and path.exists():
-        problems.append(
-            Problem(Position(settings.display(path)), "already exists; not overwritten")
-        )
     if problems:
         raise InputError(problems)
     text = new_spec(template, dag_id, namespace, templates)
     if to_stdout:
         click.echo(text, nl=False)
         return
-    write.write_atomic(path, text.encode("utf-8"))
-    say(
-        f"dagsmith: wrote {settings.display(path)}; fill in master_dict, then `dagsmith validate`"
-    )
+    path = settings.display(settings.specs / namespace / f"{dag_id}.yaml")
+    apply_creations(settings, {path: text})
+    say(f"dagsmith: wrote {path}; fill in master_dict, then `dagsmith validate`")
+
+
+def apply_creations(
+    settings: Settings, files: dict[str, str], *, dry_run: bool = False
+) -> None:
+    """Create new files (paths relative to the root) all at once, or none of them.
+
+    InputError when one exists, or a file stands where its folder should be;
+    a dry run checks that and writes nothing.
+    """
+    from ..plan import creations
+
+    encoded = {path: text.encode("utf-8") for path, text in files.items()}
+    plan, problems = creations(".", encoded, load.in_the_way(settings.root, files))
+    if problems:
+        raise InputError(problems)
+    if not dry_run:
+        write.apply(plan, settings.root, sweep=False)
 
 
 @click.command(name="import")
@@ -124,7 +136,7 @@ def import_(
             patterns[name] = made
     if problems:
         raise InputError(problems)
-    writes: dict[Path, str] = {}
+    writes: dict[str, str] = {}
     skipped = []
     for shown, namespace, text in legacy.files:
         imported = migrate.import_file(shown, namespace, text, patterns)
@@ -133,38 +145,39 @@ def import_(
             imported = migrate.Imported(
                 shown, namespace, problem="YAML cannot hold its values"
             )
-        target = settings.specs / namespace / f"{imported.dag_id}.yaml"
-        if spec is not None and target.exists():
-            imported = migrate.Imported(
-                shown, namespace, problem=f"{settings.display(target)} exists"
-            )
+        target = settings.display(
+            settings.specs / namespace / f"{imported.dag_id}.yaml"
+        )
+        if spec is not None and (settings.root / target).exists():
+            imported = migrate.Imported(shown, namespace, problem=f"{target} exists")
         if imported.problem is not None or spec is None:
             skipped.append(Problem(Position(shown), f"left alone: {imported.problem}"))
             continue
         writes[target] = spec
+        assert imported.template is not None
+        match = migrate.fidelity(text, legacy.templates[imported.template], imported)
         click.echo(
-            f"spec      {settings.display(target)}  (from {shown}, template {imported.template})"
+            f"spec      {target}  (from {shown}, template {imported.template}; "
+            f"regenerates with the {match})"
         )
     used = {
-        settings.templates / f"{name}.template": legacy.templates[name]
+        settings.display(settings.templates / f"{name}.template"): legacy.templates[
+            name
+        ]
         for name in patterns
     }
     for target, text in sorted(used.items()):
-        present = load.read_local_text(target) if target.exists() else None
+        path = settings.root / target
+        present = load.read_local_text(path) if path.exists() else None
         if present is not None and present != text:
-            skipped.append(
-                Problem(
-                    Position(settings.display(target)), "exists and differs; not copied"
-                )
-            )
+            skipped.append(Problem(Position(target), "exists and differs; not copied"))
         elif present is None:
             writes[target] = text
-            click.echo(f"template  {settings.display(target)}")
+            click.echo(f"template  {target}")
     for problem in skipped:
         click.echo(f"{problem.where}: {problem.message}", err=True)
-    if not dry_run:
-        for target, text in sorted(writes.items()):
-            write.write_atomic(target, text.encode("utf-8"))
+    # All or nothing: every file is staged before any is renamed into place.
+    apply_creations(settings, writes, dry_run=dry_run)
     verb = "would write" if dry_run else "wrote"
     say(f"dagsmith: {verb} {len(writes)} files; {len(skipped)} left alone")
     if skipped:

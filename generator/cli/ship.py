@@ -179,6 +179,13 @@ def graph(settings: Settings, target: str, fmt: str, python: str) -> None:
         click.echo(dot, nl=False)
         return
     svg = subprocess.run(
-        ["dot", "-Tsvg"], input=dot, capture_output=True, text=True, check=True
+        ["dot", "-Tsvg"], input=dot, capture_output=True, text=True, check=False
     )
+    if svg.returncode != 0:
+        said = svg.stderr.strip().splitlines()
+        say(
+            f"dagsmith: Graphviz's dot failed (exit {svg.returncode}"
+            f"{': ' + said[-1] if said else ''}); try --format dot"
+        )
+        sys.exit(EXIT_INVALID)
     click.echo(svg.stdout, nl=False)
