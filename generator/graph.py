@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from .digest import HEADER_PREFIX
+from .header import spec_of
 from .model import Plan
 from .verify import AirflowMissing, TaskGraph, graphs_of
 
@@ -73,12 +73,6 @@ def diff(old: TaskGraph | None, new: TaskGraph | None) -> GraphDiff:
     )
 
 
-def _spec_of(content: bytes | None) -> str:
-    """The spec a generated file names in its header."""
-    first = (content or b"").split(b"\n", 1)[0].decode("utf-8", "replace")
-    return first.removeprefix(HEADER_PREFIX).split(" (template ", 1)[0] or "?"
-
-
 def _task_count(graph: TaskGraph | None) -> str:
     return str(len(graph.tasks)) if graph else "none"
 
@@ -107,7 +101,7 @@ def markdown_summary(plan: Plan, python: str) -> str:
     lines += ["| DAG file | spec | change | tasks |", "| --- | --- | --- | --- |"]
     details = []
     for change in pending:
-        spec = _spec_of(change.new or change.old)
+        spec = spec_of(change.new or change.old)
         if old is None or new is None:
             tasks = "(needs Airflow)"
         else:

@@ -23,8 +23,9 @@ from functools import cache
 from typing import Any
 
 from . import __version__, load
-from .digest import actual_body_digest, recorded_digests, short_hash
 from .format import mode_key
+from .header import actual_body_digest, recorded_digests
+from .inputs import short_hash
 from .load import SpecSource, SpecSources
 from .model import Output, TemplateSet
 

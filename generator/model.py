@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 # A path into a YAML document: the keys and list indexes from its root.
 ValuePath = tuple[Any, ...]
@@ -110,6 +110,23 @@ class Document:
             if path[:end] in self.positions:
                 return self.positions[path[:end]]
         return self.start
+
+
+# How every Jinja2 template is tokenized, both to render it and to find what it
+# includes: blocks take their own line, and a file keeps its last newline.
+class JinjaSyntax(TypedDict):
+    """The Jinja2 options that change how a template is tokenized."""
+
+    trim_blocks: bool
+    lstrip_blocks: bool
+    keep_trailing_newline: bool
+
+
+JINJA_SYNTAX: JinjaSyntax = {
+    "trim_blocks": True,
+    "lstrip_blocks": True,
+    "keep_trailing_newline": True,
+}
 
 
 @dataclass(frozen=True)

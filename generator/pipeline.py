@@ -20,8 +20,8 @@ from pathlib import Path
 
 from . import load, write
 from .config import Settings
-from .digest import header, inputs_digest, is_owned, template_closure
 from .format import format_source
+from .header import header, is_owned
 from .incremental import (
     State,
     Target,
@@ -34,6 +34,7 @@ from .incremental import (
     to_json,
     tool_key,
 )
+from .inputs import inputs_digest, template_closure
 from .model import (
     Document,
     InputError,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Mapping
 
-from .digest import is_owned
+from .header import is_owned
 from .model import Change, Output, Plan, Position, Problem
 
 

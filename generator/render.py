@@ -21,7 +21,7 @@ from jinja2.compiler import CodeGenerator, Frame
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .literals import LiteralError, describe_path, to_literal
-from .model import Position, Problem, Spec, Template, TemplateSet
+from .model import JINJA_SYNTAX, Position, Problem, Spec, Template, TemplateSet
 from .pystrings import inside_strings
 
 LEGACY_TOKENS = re.compile(r"#(DAG_ID|MASTER_DICT)\b")
@@ -107,9 +107,7 @@ def environment(templates: TemplateSet) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         finalize=finalize,
         autoescape=False,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
+        **JINJA_SYNTAX,
     )
     env.filters["identifier"] = identifier
     env.filters["airflow_params"] = airflow_params

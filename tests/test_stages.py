@@ -15,8 +15,9 @@ from conftest import REPO, Project
 
 from generator import pipeline, write
 from generator.config import load_settings
-from generator.digest import is_owned, template_closure
 from generator.format import TARGET_VERSIONS, format_source, mode
+from generator.header import is_owned
+from generator.inputs import template_closure
 from generator.literals import LiteralError, describe_path, to_literal
 from generator.load import load_templates
 from generator.model import Change, Output, Plan, Position, Problem
