@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .model import Position, Problem
+
+if TYPE_CHECKING:
+    from black import Mode
 
 # Fixed rather than inferred: with inferred targets black may lay out one
 # statement differently depending on what else is in the file. Mirrored in
@@ -15,7 +18,7 @@ LINE_LENGTH = 88
 
 
 @cache
-def mode() -> Any:
+def mode() -> Mode:
     """black's pinned Mode. black is imported here, only when a file is formatted."""
     from black.mode import Mode, TargetVersion
 

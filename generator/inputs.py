@@ -8,9 +8,10 @@ header records it, so an unchanged spec is known without rendering.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from functools import lru_cache
 
-from .model import JINJA_SYNTAX, Spec, TemplateSet
+from .model import JINJA_SYNTAX, Spec, SpecSource, SpecSources, TemplateSet
 
 DIGEST_LENGTH = 16  # hex digits: 64 bits tell changed from unchanged
 
@@ -75,3 +76,39 @@ def inputs_digest(spec: Spec, templates: TemplateSet) -> str:
     if template.contract is not None:
         parts.append(repr(template.contract.data))
     return short_hash(*parts)
+
+
+def tool_key(version: str, own_code: Sequence[bytes], formatter: str) -> str:
+    """What, besides the inputs, shapes an output: dagsmith's version and source
+    (a checkout between two releases renders differently too) and black's
+    version and mode."""
+    code = hashlib.sha256(b"\0".join(own_code)).hexdigest()
+    return key_hash(f"dagsmith {version} {code}; {formatter}")
+
+
+def key_hash(*parts: str) -> str:
+    """A digest for the local cache's keys: longer than a header's, never shown."""
+    return short_hash(*parts, length=32)
+
+
+def templates_fingerprint(templates: TemplateSet) -> str:
+    """A digest of every template, partial and contract."""
+    parts = [
+        f"{name}\0{text}" for name, text in sorted(templates.jinja_sources.items())
+    ]
+    for name, template in sorted(templates.templates.items()):
+        parts.append(f"{name}\0{template.kind}\0{template.source}")
+        if template.contract is not None:
+            parts.append(repr(template.contract.data))
+    return key_hash(templates.root, *parts)
+
+
+def spec_key(source: SpecSource, sources: SpecSources, fingerprint: str) -> str:
+    """A digest of all that a spec file's targets depend on."""
+    chain = [f"{d.path}\0{d.text}" for d in sources.chain(source)]
+    return key_hash(source.path, source.text or "", *chain, fingerprint)
+
+
+def spec_keys(sources: SpecSources, fingerprint: str) -> dict[str, str]:
+    """The key of every spec file."""
+    return {s.path: spec_key(s, sources, fingerprint) for s in sources.specs}

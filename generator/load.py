@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .config import Settings
-from .model import Document, Position, Problem, Template, TemplateSet, ValuePath
+from .model import (
+    Document,
+    Position,
+    Problem,
+    SpecSource,
+    SpecSources,
+    Template,
+    TemplateSet,
+    ValuePath,
+)
 from .yamlpos import parse_documents
 
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -144,30 +153,6 @@ def apply_defaults(document: Document, chain: list[Document]) -> Document:
         data, positions, key_positions = _merge(base, defaults)
         base = Document(document.path, document.index, data, positions, key_positions)
     return base
-
-
-@dataclass(frozen=True)
-class SpecSource:
-    """One spec or defaults file as read: its text, or why it could not be read."""
-
-    path: str
-    folder: Path
-    text: str | None
-    problem: Problem | None
-
-
-@dataclass(frozen=True)
-class SpecSources:
-    """Every spec file, and the defaults file of each folder that has one."""
-
-    specs: tuple[SpecSource, ...]
-    defaults: Mapping[Path, SpecSource]
-    problems: tuple[Problem, ...]
-    chains: Mapping[Path, tuple[SpecSource, ...]] = field(default_factory=dict)
-
-    def chain(self, source: SpecSource) -> tuple[SpecSource, ...]:
-        """The defaults files that apply to a spec file, outermost first."""
-        return self.chains.get(source.folder, ())
 
 
 def read_spec_sources(settings: Settings) -> SpecSources:
@@ -339,6 +324,15 @@ def read_own_code() -> list[bytes]:
     """dagsmith's own modules, in name order: what this copy of the tool is."""
     package = Path(__file__).parent
     return [path.read_bytes() for path in sorted(package.glob("*.py"))]
+
+
+def read_caches(folder: Path) -> dict[str, str]:
+    """Every file of the local cache folder by name (one per tool key; usually one)."""
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return {}
+    return {name: read_local_text(folder / name) for name in names}
 
 
 def read_local_text(path: Path) -> str:

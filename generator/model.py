@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, TypedDict
 
 # A path into a YAML document: the keys and list indexes from its root.
@@ -216,3 +217,47 @@ class Plan:
     def pending(self) -> tuple[Change, ...]:
         """The changes that would alter the folder."""
         return tuple(c for c in self.changes if c.kind != "unchanged")
+
+
+@dataclass(frozen=True)
+class Target:
+    """What one spec document yields: enough to reuse its output unparsed."""
+
+    dag_id: str
+    template: str
+    namespace: str
+    spec: str
+    output: str
+    inputs: str
+
+
+@dataclass(frozen=True)
+class SpecSource:
+    """One spec or defaults file as read: its text, or why it could not be read."""
+
+    path: str
+    folder: Path
+    text: str | None
+    problem: Problem | None
+
+
+@dataclass(frozen=True)
+class SpecSources:
+    """Every spec file, and the defaults file of each folder that has one."""
+
+    specs: tuple[SpecSource, ...]
+    defaults: Mapping[Path, SpecSource]
+    problems: tuple[Problem, ...]
+    chains: Mapping[Path, tuple[SpecSource, ...]] = field(default_factory=dict)
+
+    def chain(self, source: SpecSource) -> tuple[SpecSource, ...]:
+        """The defaults files that apply to a spec file, outermost first."""
+        return self.chains.get(source.folder, ())
+
+
+@dataclass(frozen=True)
+class Generated:
+    """One spec document's target and the output file it yields."""
+
+    target: Target
+    output: Output

@@ -1,9 +1,16 @@
-"""Run the stages over every spec: load, validate, render, format, verify, then plan.
+"""Run the stages over every spec, top to bottom.
 
-An output whose header records the spec's current input digest, whose body is
-intact, and which this dagsmith and black produced before (the local cache)
-is reused without rendering. The rest render in worker processes when there
-are enough of them to pay for the pool.
+A run:
+
+1. reads every input once: spec files, templates, its own code, the cache;
+2. computes the keys: each spec file's, and the tool key of the cache;
+3. decides what it can reuse: spec files unchanged since a run whose outputs
+   are still exactly right are neither parsed nor rendered;
+4. validates the rest;
+5. renders, formats and compiles what it cannot reuse, in worker processes
+   when there are enough of them;
+6. plans the changes to a folder (`status`);
+7. applies them (`generate`, `deploy`), or shows them (`check`).
 
 Jinja2, black and the process pool are imported where they are first used: a
 run that reuses every output (a pre-commit hook, most of the time) needs none.
@@ -11,50 +18,39 @@ run that reuses every output (a pre-commit hook, most of the time) needs none.
 
 from __future__ import annotations
 
-import os
-import threading
-import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
-from . import load, write
+from . import __version__, cache, load, write
 from .config import Settings
-from .format import format_source
+from .format import format_source, mode_key
 from .header import header, is_owned
-from .incremental import (
-    State,
-    Target,
-    from_json,
-    next_state,
-    reusable,
-    settled,
+from .inputs import (
+    inputs_digest,
     spec_keys,
+    template_closure,
     templates_fingerprint,
-    to_json,
     tool_key,
 )
-from .inputs import inputs_digest, template_closure
 from .model import (
-    Document,
+    Generated,
     InputError,
     Output,
     Plan,
     Position,
     Problem,
     Spec,
+    SpecSources,
     StaleError,
+    Target,
     TemplateSet,
     VerifyError,
 )
 from .plan import make_plan
 from .validate import validate
 from .verify import DagBagReport, check_parsed, compile_problem, parse_in_airflow
-
-# Told (done, total) as specs are built, for a progress line.
-Progress = Callable[[int, int], None]
-# Fewer renders than this run in this process: a pool costs more than it saves.
-PARALLEL_MIN = 24
+from .workers import Progress, produce_all
 
 
 def _silent(done: int, total: int) -> None:
@@ -65,11 +61,151 @@ def _silent(done: int, total: int) -> None:
 class Build:
     """What every spec yields, in spec order, and the cache that records it."""
 
-    targets: tuple[Target, ...]
-    outputs: tuple[Output, ...]
+    files: tuple[Generated, ...]
     rendered: int
-    state: State
+    state: cache.State
+    tool: str  # the cache's key: dagsmith's and black's versions and code
     learned: bool  # whether `state` differs from the cache this run started from
+
+    @property
+    def targets(self) -> tuple[Target, ...]:
+        """What each spec document yields, in spec order."""
+        return tuple(f.target for f in self.files)
+
+    @property
+    def outputs(self) -> tuple[Output, ...]:
+        """The output files, in spec order."""
+        return tuple(f.output for f in self.files)
+
+
+def build(
+    settings: Settings,
+    progress: Progress = _silent,
+    existing: Mapping[str, bytes] | None = None,
+    *,
+    incremental: bool = True,
+) -> Build:
+    """Every output, or InputError listing every problem in every spec and template.
+
+    `existing` is the output folder's files by path; with `incremental`, the
+    local cache says which of them are still exactly right.
+    """
+    existing = existing or {}
+    # 1. Read every input once.
+    sources = load.read_spec_sources(settings)
+    templates, template_problems = load.load_templates(settings)
+    caches = load.read_caches(settings.state / "cache") if incremental else {}
+    # 2. Compute the keys.
+    tool = tool_key(__version__, load.read_own_code(), mode_key())
+    keys = spec_keys(sources, templates_fingerprint(templates))
+    state = cache.from_json(caches.get(tool, ""))
+    # 3. Decide what can be reused.
+    kept = {} if template_problems else cache.settled(keys, state, existing)
+    # 4. Validate what is not reused.
+    specs, problems = _validate(sources, templates, kept)
+    if kept and (problems or _clashes(kept, specs)):
+        kept = {}  # report every problem with its line: validate every spec
+        specs, problems = _validate(sources, templates, kept)
+    problems = [*template_problems, *problems]
+    if not kept:  # else the templates are unchanged since a run they passed
+        from .render import check_templates
+
+        problems += check_templates(templates)
+    # 5. Render the rest.
+    reused, jobs = _reuse_or_render(specs, templates, problems, existing, state)
+    made, failed = _render(jobs, templates, progress)
+    if problems or failed:
+        raise InputError([*problems, *failed])
+    files = _in_spec_order(sources, [*reused, *made, *_kept(kept, existing)])
+    learned = cache.next_state(keys, files)
+    return Build(files, len(jobs), learned, tool, learned != state)
+
+
+def _validate(
+    sources: SpecSources, templates: TemplateSet, kept: Mapping[str, object]
+) -> tuple[list[Spec], list[Problem]]:
+    """The valid specs of the files not kept, and every problem found in them."""
+    fresh = [s for s in sources.specs if s.path not in kept]
+    if kept and not fresh:
+        return [], []
+    loaded = load.parse_specs(sources, fresh)
+    # Unchanged spec files mean unchanged templates: their contracts passed.
+    specs, invalid = validate(
+        loaded.documents, loaded.defaults, templates, contracts_checked=bool(kept)
+    )
+    return specs, [*loaded.problems, *invalid]
+
+
+def _clashes(kept: Mapping[str, tuple[Target, ...]], specs: Iterable[Spec]) -> bool:
+    """Whether a newly parsed spec claims a dag_id or output of an unparsed one."""
+    targets = [t for ts in kept.values() for t in ts]
+    ids = {t.dag_id for t in targets}
+    outputs = {t.output.lower() for t in targets}
+    return any(s.dag_id in ids or s.output.lower() in outputs for s in specs)
+
+
+def _reuse_or_render(
+    specs: list[Spec],
+    templates: TemplateSet,
+    problems: list[Problem],
+    existing: Mapping[str, bytes],
+    state: cache.State,
+) -> tuple[list[Generated], list[tuple[Spec, Target]]]:
+    """The outputs that are still exactly right, and the specs left to render."""
+    broken = {p.where.file for p in problems}
+    reused, jobs = [], []
+    for spec in specs:
+        if broken & uses(templates, spec.template):
+            continue  # its syntax error is reported once, not once per spec
+        target = Target(
+            spec.dag_id,
+            spec.template,
+            spec.namespace,
+            spec.path,
+            spec.output,
+            inputs_digest(spec, templates),
+        )
+        old = existing.get(spec.output)
+        if old is not None and cache.reusable(old, target.inputs, state):
+            reused.append(Generated(target, Output(spec.output, old, spec.path)))
+        else:
+            jobs.append((spec, target))
+    return reused, jobs
+
+
+def _render(
+    jobs: list[tuple[Spec, Target]], templates: TemplateSet, progress: Progress
+) -> tuple[list[Generated], list[Problem]]:
+    """Each job rendered, formatted and compiled; or the problem it met."""
+    made, failed = [], []
+    results = produce_all(
+        produce, [(s, t.inputs) for s, t in jobs], templates, progress
+    )
+    for (_, target), result in zip(jobs, results, strict=True):
+        if isinstance(result, Problem):
+            failed.append(result)
+        else:
+            made.append(Generated(target, result))
+    return made, failed
+
+
+def _kept(
+    kept: Mapping[str, tuple[Target, ...]], existing: Mapping[str, bytes]
+) -> list[Generated]:
+    """The outputs of spec files that were not even parsed, as they are."""
+    return [
+        Generated(t, Output(t.output, existing[t.output], t.spec))
+        for targets in kept.values()
+        for t in targets
+    ]
+
+
+def _in_spec_order(
+    sources: SpecSources, files: list[Generated]
+) -> tuple[Generated, ...]:
+    """Spec file order; sorted() is stable, so documents keep theirs within a file."""
+    order = {s.path: i for i, s in enumerate(sources.specs)}
+    return tuple(sorted(files, key=lambda f: order[f.target.spec]))
 
 
 def produce(spec: Spec, templates: TemplateSet, inputs: str) -> Output | Problem:
@@ -97,79 +233,14 @@ def load_and_validate(
     """The valid specs, the templates, and every problem found on the way."""
     from .render import check_templates
 
-    loaded = load.load_specs(settings)
+    sources = load.read_spec_sources(settings)
     templates, template_problems = load.load_templates(settings)
-    specs, problems = validate(loaded.documents, loaded.defaults, templates)
-    problems = [
-        *loaded.problems,
-        *template_problems,
-        *problems,
-        *check_templates(templates),
-    ]
-    return specs, templates, problems
-
-
-# Worker processes: the template set is handed over once, when each one starts.
-_worker_templates: TemplateSet | None = None
-
-
-def _start_worker(templates: TemplateSet) -> None:
-    global _worker_templates
-    _worker_templates = templates
-    watch = threading.Thread(target=_exit_with_parent, args=(os.getppid(),))
-    watch.daemon = True
-    watch.start()
-
-
-def _exit_with_parent(parent: int) -> None:
-    """End this worker once the run that forked it is gone (killed, say).
-
-    An orphaned worker would wait for jobs forever, holding a copy of the
-    output folder's lock, so the next run would wait forever too.
-    """
-    while os.getppid() == parent:
-        time.sleep(0.2)
-    os._exit(1)
-
-
-def _produce_in_worker(job: tuple[Spec, str]) -> Output | Problem:
-    assert _worker_templates is not None
-    return produce(job[0], _worker_templates, job[1])
-
-
-def _portable(spec: Spec) -> Spec:
-    """The spec without its positions, which rendering never needs: less to pickle."""
-    document = spec.document
-    return replace(spec, document=Document(document.path, document.index, {}, {}, {}))
-
-
-def produce_all(
-    jobs: list[tuple[Spec, str]], templates: TemplateSet, progress: Progress
-) -> Iterator[Output | Problem]:
-    """Each job's output, in order; in worker processes when there are many."""
-    workers = min(os.cpu_count() or 1, 8)
-    if len(jobs) < PARALLEL_MIN or workers < 2:
-        for done, (spec, inputs) in enumerate(jobs, 1):
-            yield produce(spec, templates, inputs)
-            progress(done, len(jobs))
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    # fork: workers start at once and share the loaded templates; where it is
-    # missing (macOS, Windows) the default start method does the same, slower.
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    chunk = max(1, len(jobs) // (workers * 8))
-    portable = [(_portable(spec), inputs) for spec, inputs in jobs]
-    with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_start_worker, initargs=(templates,)
-    ) as pool:
-        for done, result in enumerate(
-            pool.map(_produce_in_worker, portable, chunksize=chunk), 1
-        ):
-            yield result
-            progress(done, len(jobs))
+    specs, problems = _validate(sources, templates, {})
+    return (
+        specs,
+        templates,
+        [*template_problems, *problems, *check_templates(templates)],
+    )
 
 
 def uses(templates: TemplateSet, name: str) -> set[str]:
@@ -181,96 +252,12 @@ def uses(templates: TemplateSet, name: str) -> set[str]:
     return {f"{templates.root}/{n}" for n in template_closure(templates, relative)}
 
 
-def _target(spec: Spec, inputs: str) -> Target:
-    return Target(
-        spec.dag_id, spec.template, spec.namespace, spec.path, spec.output, inputs
-    )
-
-
-def _clashes(settled: Iterable[Target], specs: Iterable[Spec]) -> bool:
-    """Whether a newly parsed spec claims a dag_id or output of an unparsed one."""
-    ids = {t.dag_id for t in settled}
-    outputs = {t.output.lower() for t in settled}
-    return any(s.dag_id in ids or s.output.lower() in outputs for s in specs)
-
-
-def build(
-    settings: Settings,
-    progress: Progress = _silent,
-    existing: Mapping[str, bytes] | None = None,
-    *,
-    incremental: bool = True,
-) -> Build:
-    """Every output, or InputError listing every problem in every spec and template.
-
-    Spec files unchanged since the last run, whose outputs in `existing` are
-    still exactly right, are neither parsed nor rendered (see incremental.py).
-    """
-    existing = existing or {}
-    state_text = (
-        load.read_local_text(settings.state / "cache" / tool_key())
-        if incremental
-        else ""
-    )
-    state = from_json(state_text) if state_text else State()
-    sources = load.read_spec_sources(settings)
-    templates, template_problems = load.load_templates(settings)
-    problems = list(template_problems)
-    keys = spec_keys(sources, templates_fingerprint(templates))
-    kept = settled(keys, state, existing) if not problems else {}
-    fresh = [s for s in sources.specs if s.path not in kept]
-    specs: list[Spec] = []
-    if fresh or not kept:
-        loaded = load.parse_specs(sources, fresh)
-        # Unchanged spec files mean unchanged templates: their contracts passed.
-        specs, invalid = validate(
-            loaded.documents, loaded.defaults, templates, contracts_checked=bool(kept)
-        )
-        problems += [*loaded.problems, *invalid]
-    if not kept:  # else these templates already passed, unchanged, in the last run
-        from .render import check_templates
-
-        problems += check_templates(templates)
-    if kept and (problems or _clashes((t for ts in kept.values() for t in ts), specs)):
-        # Report every problem with its line: the full way, from scratch.
-        return build(settings, progress, existing, incremental=False)
-    broken = {p.where.file for p in problems}
-    results: dict[Target, Output] = {}
-    jobs = []
-    for spec in specs:
-        if broken & uses(templates, spec.template):
-            continue  # its syntax error is reported once, not once per spec
-        target = _target(spec, inputs_digest(spec, templates))
-        old = existing.get(spec.output)
-        if old is not None and reusable(old, target.inputs, state):
-            results[target] = Output(spec.output, old, spec.path)
-        else:
-            jobs.append((spec, target))
-    rendered = produce_all([(s, t.inputs) for s, t in jobs], templates, progress)
-    for (_, target), result in zip(jobs, rendered, strict=True):
-        if isinstance(result, Problem):
-            problems.append(result)
-        else:
-            results[target] = result
-    if problems:
-        raise InputError(problems)
-    for targets in kept.values():
-        for target in targets:
-            results[target] = Output(
-                target.output, existing[target.output], target.spec
-            )
-    order = {s.path: i for i, s in enumerate(sources.specs)}
-    # Spec file order; sorted() is stable, so documents keep theirs within a file.
-    targets = tuple(sorted(results, key=lambda t: order[t.spec]))
-    outputs = tuple(results[t] for t in targets)
-    next_ = next_state(keys, targets, outputs)
-    return Build(targets, outputs, len(jobs), next_, next_ != state)
-
-
 def remember(settings: Settings, built: Build) -> None:
     """Keep the cache for the next run, when this one learned something new."""
     if built.learned:
-        write.save_cache(settings.state / "cache", tool_key(), to_json(built.state))
+        write.save_cache(
+            settings.state / "cache", built.tool, cache.to_json(built.state)
+        )
 
 
 def plan_folder(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 import pytest
 from conftest import Project
 
-from generator import incremental, pipeline, validate
+from generator import load, pipeline, validate, workers
 from generator.config import load_settings
 from generator.load import load_outputs
 
@@ -57,8 +60,7 @@ def test_new_tool_versions_rerender_but_rewrite_nothing(
 ) -> None:
     project.run("generate")
     before = project.outputs()
-    monkeypatch.setattr(incremental, "mode_key", lambda: "black 99.0 (a new release)")
-    monkeypatch.setattr(pipeline, "tool_key", incremental.tool_key)
+    monkeypatch.setattr(pipeline, "mode_key", lambda: "black 99.0 (a new release)")
     assert build().rendered == 8  # the old cache says nothing about the new tools
     result = project.run("generate")
     assert "0 created, 0 updated, 0 removed, 8 unchanged" in result.stderr
@@ -74,17 +76,11 @@ def test_a_change_to_dagsmith_code_rerenders_but_rewrites_nothing(
     project.run("generate")
     before = project.outputs()
     assert build().rendered == 0
-    own_code = incremental.load.read_own_code
-    monkeypatch.setattr(
-        incremental.load, "read_own_code", lambda: [*own_code(), b"# a local edit"]
-    )
-    incremental.code_digest.cache_clear()
-    try:
-        assert build().rendered == 8  # same version number, different code
-        assert "8 unchanged" in project.run("generate").stderr
-        assert project.outputs() == before
-    finally:
-        incremental.code_digest.cache_clear()
+    own_code = load.read_own_code
+    monkeypatch.setattr(load, "read_own_code", lambda: [*own_code(), b"# a local edit"])
+    assert build().rendered == 8  # same version number, different code
+    assert "8 unchanged" in project.run("generate").stderr
+    assert project.outputs() == before
 
 
 def test_unchanged_contracts_are_not_checked_again(
@@ -163,12 +159,27 @@ def test_workers_give_the_same_bytes_as_one_process(
             f"dag_id: d{i:02d}\ntemplate: t\nnamespace: n{i % 3}\n"
             f"master_dict: {{values: {list(range(i))}, name: 'n{i}'}}\n",
         )
-    monkeypatch.setattr(pipeline, "PARALLEL_MIN", 10**9)
+    monkeypatch.setattr(workers, "PARALLEL_MIN", 10**9)
     serial = build(incremental=False)
-    monkeypatch.setattr(pipeline, "PARALLEL_MIN", 2)
+    # The pool must really run, one CPU or many: two workers, each of which
+    # leaves its pid behind when it starts.
+    started = empty_project.root / "started"
+    started.mkdir()
+    start_worker = workers._start_worker
+
+    def recorded_start(*args: Any) -> None:
+        (started / str(os.getpid())).touch()
+        start_worker(*args)
+
+    monkeypatch.setattr(workers, "_start_worker", recorded_start)
+    monkeypatch.setattr(workers.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(workers, "PARALLEL_MIN", 2)
     parallel = build(incremental=False)
     assert serial.outputs == parallel.outputs
     assert [t.dag_id for t in parallel.targets] == [f"d{i:02d}" for i in range(40)]
+    pids = {int(p.name) for p in started.iterdir()}
+    assert len(pids) == 2
+    assert os.getpid() not in pids
 
 
 def test_problems_found_in_workers_are_reported(
@@ -180,7 +191,7 @@ def test_problems_found_in_workers_are_reported(
             f"specs/s{i}.yaml",
             f"dag_id: d{i}\ntemplate: t\nnamespace: n\nmaster_dict: {{}}\n",
         )
-    monkeypatch.setattr(pipeline, "PARALLEL_MIN", 2)
+    monkeypatch.setattr(workers, "PARALLEL_MIN", 2)
     result = empty_project.run("generate")
     assert result.exit_code == 2
     assert result.stderr.count("has no attribute 'missing'") == 6

@@ -124,8 +124,8 @@ def render(settings: Settings, spec: str) -> None:
     chosen = select(built, settings, spec)
     if not chosen:
         raise click.UsageError(f"no spec file or dag_id {spec!r}")
-    for _, output in chosen:
-        click.echo(output.content.decode("utf-8"), nl=False)
+    for file in chosen:
+        click.echo(file.output.content.decode("utf-8"), nl=False)
 
 
 @click.command(name="list")

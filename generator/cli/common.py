@@ -15,8 +15,7 @@ import click
 
 from .. import pipeline
 from ..config import Settings, load_settings
-from ..incremental import Target
-from ..model import Output, Plan
+from ..model import Generated, Plan
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -127,16 +126,10 @@ python_option = click.option(
 )
 
 
-def select(
-    built: pipeline.Build, settings: Settings, name: str
-) -> list[tuple[Target, Output]]:
-    """The targets (and outputs) of a spec file, or the one of a dag_id."""
+def select(built: pipeline.Build, settings: Settings, name: str) -> list[Generated]:
+    """The files of a spec file, or the one of a dag_id."""
     shown = settings.display(Path(name)) if Path(name).exists() else None
-    return [
-        (target, output)
-        for target, output in zip(built.targets, built.outputs, strict=True)
-        if target.dag_id == name or target.spec == shown
-    ]
+    return [f for f in built.files if f.target.dag_id == name or f.target.spec == shown]
 
 
 def waiting() -> None:

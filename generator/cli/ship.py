@@ -154,7 +154,8 @@ def graph(settings: Settings, target: str, fmt: str, python: str) -> None:
         raise click.UsageError(
             f"{found} spec file or dag_id {target!r}; name one dag_id"
         )
-    ((found_target, output),) = chosen
+    (chosen_file,) = chosen
+    found_target, output = chosen_file.target, chosen_file.output
     if fmt == "svg" and shutil.which("dot") is None:
         say(
             "dagsmith: SVG needs Graphviz's `dot`: apt-get install graphviz (or use --format dot)"

@@ -15,31 +15,13 @@ files, and a new version starts from an empty cache.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
-from . import __version__, load
-from .format import mode_key
 from .header import actual_body_digest, recorded_digests
-from .inputs import short_hash
-from .load import SpecSource, SpecSources
-from .model import Output, TemplateSet
-
-
-@dataclass(frozen=True)
-class Target:
-    """What one spec document yields: enough to reuse its output unparsed."""
-
-    dag_id: str
-    template: str
-    namespace: str
-    spec: str
-    output: str
-    inputs: str
+from .model import Generated, Target
 
 
 @dataclass(frozen=True)
@@ -48,24 +30,6 @@ class State:
 
     outputs: frozenset[str] = frozenset()
     specs: Mapping[str, tuple[str, tuple[Target, ...]]] = field(default_factory=dict)
-
-
-def tool_key() -> str:
-    """What, besides the inputs, shapes an output: dagsmith's code and black's version."""
-    return _hash(f"dagsmith {__version__} {code_digest()}; {mode_key()}")
-
-
-@cache
-def code_digest() -> str:
-    """dagsmith's own source: a checkout between two releases renders differently too.
-
-    Reading it costs about a millisecond.
-    """
-    return hashlib.sha256(b"\0".join(load.read_own_code())).hexdigest()
-
-
-def _hash(*parts: str) -> str:
-    return short_hash(*parts, length=32)  # keys of the cache: longer, never shown
 
 
 def output_entry(inputs: str, body: str) -> str:
@@ -82,29 +46,6 @@ def reusable(content: bytes, inputs: str, state: State) -> bool:
         actual_body_digest(content) == recorded[1]
         and output_entry(*recorded) in state.outputs
     )
-
-
-def templates_fingerprint(templates: TemplateSet) -> str:
-    """A digest of every template, partial and contract."""
-    parts = [
-        f"{name}\0{text}" for name, text in sorted(templates.jinja_sources.items())
-    ]
-    for name, template in sorted(templates.templates.items()):
-        parts.append(f"{name}\0{template.kind}\0{template.source}")
-        if template.contract is not None:
-            parts.append(repr(template.contract.data))
-    return _hash(templates.root, *parts)
-
-
-def spec_key(source: SpecSource, sources: SpecSources, fingerprint: str) -> str:
-    """A digest of all that a spec file's targets depend on."""
-    chain = [f"{d.path}\0{d.text}" for d in sources.chain(source)]
-    return _hash(source.path, source.text or "", *chain, fingerprint)
-
-
-def spec_keys(sources: SpecSources, fingerprint: str) -> dict[str, str]:
-    """The key of every spec file."""
-    return {s.path: spec_key(s, sources, fingerprint) for s in sources.specs}
 
 
 def settled(
@@ -125,15 +66,15 @@ def settled(
     return found
 
 
-def next_state(
-    keys: Mapping[str, str], targets: Iterable[Target], outputs: Iterable[Output]
-) -> State:
-    """The cache after a successful run that produced these targets and outputs."""
+def next_state(keys: Mapping[str, str], files: Iterable[Generated]) -> State:
+    """The cache after a successful run that produced these files."""
     by_spec: dict[str, list[Target]] = {}
-    for target in targets:
-        by_spec.setdefault(target.spec, []).append(target)
+    entries = set()
+    for file in files:
+        by_spec.setdefault(file.target.spec, []).append(file.target)
+        if recorded := recorded_digests(file.output.content):
+            entries.add(output_entry(*recorded))
     specs = {path: (keys[path], tuple(found)) for path, found in by_spec.items()}
-    entries = {output_entry(*d) for o in outputs if (d := recorded_digests(o.content))}
     return State(frozenset(entries), specs)
 
 
@@ -148,7 +89,9 @@ def to_json(state: State) -> str:
 
 
 def from_json(text: str) -> State:
-    """The cache from text; an empty one when it is not what to_json wrote."""
+    """The cache from text; an empty one when it is none, or not what to_json wrote."""
+    if not text:
+        return State()
     try:
         data: Any = json.loads(text)
         specs = {
