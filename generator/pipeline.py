@@ -24,6 +24,7 @@ from pathlib import Path
 
 from . import __version__, cache, load, write
 from .config import Settings
+from .dagbag import DagBagReport, parse_in_airflow
 from .format import format_source, mode_key
 from .header import header, is_owned
 from .inputs import (
@@ -49,7 +50,7 @@ from .model import (
 )
 from .plan import make_plan
 from .validate import validate
-from .verify import DagBagReport, check_parsed, compile_problem, parse_in_airflow
+from .verify import check_parsed, compile_problem
 from .workers import Progress, produce_all
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 
 from .header import is_owned
@@ -59,32 +58,3 @@ def creations(
         if path in in_the_way
     ]
     return plan, problems
-
-
-def unified_diff(plan: Plan) -> str:
-    """The plan's pending changes as one unified diff, paths relative to the project root."""
-    chunks: list[str] = []
-    for change in plan.pending:
-        old = (change.old or b"").decode("utf-8", "replace").splitlines(keepends=True)
-        new = (change.new or b"").decode("utf-8", "replace").splitlines(keepends=True)
-        path = f"{plan.out}/{change.path}"
-        chunks.extend(
-            difflib.unified_diff(
-                old,
-                new,
-                fromfile="/dev/null" if change.old is None else f"a/{path}",
-                tofile="/dev/null" if change.new is None else f"b/{path}",
-            )
-        )
-    return "".join(
-        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
-        for line in chunks
-    )
-
-
-def summary(plan: Plan) -> str:
-    """One line: how many files each kind of change touches."""
-    return ", ".join(
-        f"{len(plan.of_kind(kind))} {kind}"
-        for kind in ("create", "update", "remove", "unchanged")
-    )

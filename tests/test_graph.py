@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from conftest import REPO, Project
 
-from generator.graph import GraphDiff, diff, to_mermaid
-from generator.verify import TaskGraph
+from generator.dagbag import TaskGraph
+from generator.graph import to_mermaid
+from generator.report import GraphDiff, diff
 
 pytestmark = pytest.mark.airflow
 

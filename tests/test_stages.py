@@ -21,7 +21,8 @@ from generator.inputs import template_closure
 from generator.literals import LiteralError, describe_path, to_literal
 from generator.load import load_templates
 from generator.model import Change, Output, Plan, Position, Problem
-from generator.plan import make_plan, unified_diff
+from generator.plan import make_plan
+from generator.report import unified_diff
 
 # literals
 

@@ -10,12 +10,12 @@ import click
 
 from .. import pipeline
 from ..config import Settings
-from ..plan import unified_diff
+from ..model import Plan
+from ..report import Graphs, counts, unified_diff
 from .common import (
     EXIT_DRIFT,
     EXIT_OK,
     color,
-    counts,
     folder_options,
     progress_line,
     python_option,
@@ -77,9 +77,9 @@ def check(settings: Settings, fmt: str, python: str) -> None:
     with progress_line() as progress:
         plan = pipeline.check(settings, progress)
     if fmt == "markdown":
-        from ..graph import markdown_summary
+        from ..report import markdown_summary
 
-        click.echo(markdown_summary(plan, python), nl=False)
+        click.echo(markdown_summary(plan, task_graphs(plan, python)), nl=False)
         sys.exit(EXIT_DRIFT if plan.pending else EXIT_OK)
     if not plan.pending:
         say(f"dagsmith: up to date ({len(plan.changes)} files)")
@@ -168,3 +168,17 @@ def list_(settings: Settings, as_json: bool) -> None:
     widths = {c: max([len(c), *(len(r[c]) for r in rows)]) for c in columns}
     for row in [dict(zip(columns, columns, strict=True)), *rows]:
         click.echo("  ".join(row[c].ljust(widths[c]) for c in columns).rstrip())
+
+
+def task_graphs(plan: Plan, python: str) -> Graphs | None:
+    """The task graphs of the plan's pending files before and after; None without Airflow."""
+    from ..dagbag import AirflowMissing, graphs_of
+
+    pending = plan.pending
+    try:
+        return (
+            graphs_of({c.path: c.old for c in pending if c.old is not None}, python),
+            graphs_of({c.path: c.new for c in pending if c.new is not None}, python),
+        )
+    except AirflowMissing:
+        return None

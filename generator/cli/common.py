@@ -15,7 +15,7 @@ import click
 
 from .. import pipeline
 from ..config import Settings, load_settings
-from ..model import Generated, Plan
+from ..model import Generated
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -138,14 +138,3 @@ def waiting() -> None:
     Shown even with --quiet: a run that seems to hang must say why.
     """
     click.echo("dagsmith: waiting for another dagsmith run to finish…", err=True)
-
-
-def counts(plan: Plan, verbs: tuple[str, str, str]) -> str:
-    created, updated, removed = (
-        len(plan.of_kind(k)) for k in ("create", "update", "remove")
-    )
-    unchanged = len(plan.of_kind("unchanged"))
-    return (
-        f"{created} {verbs[0]}, {updated} {verbs[1]}, {removed} {verbs[2]}, "
-        f"{unchanged} unchanged"
-    )

@@ -9,11 +9,11 @@ import click
 
 from .. import pipeline
 from ..config import Settings
+from ..report import counts
 from .common import (
     EXIT_DRIFT,
     EXIT_INVALID,
     color,
-    counts,
     folder_options,
     progress_line,
     python_option,
@@ -45,7 +45,7 @@ def verify(settings: Settings, python: str, slow: float) -> None:
       dagsmith verify
       dagsmith verify --python ../airflow2-venv/bin/python
     """
-    from ..verify import AirflowMissing
+    from ..dagbag import AirflowMissing
 
     try:
         report = pipeline.verify(settings, python)
@@ -144,8 +144,8 @@ def graph(settings: Settings, target: str, fmt: str, python: str) -> None:
     import shutil
     import subprocess
 
+    from ..dagbag import AirflowMissing, graphs_of
     from ..graph import to_dot, to_mermaid
-    from ..verify import AirflowMissing, graphs_of
 
     built, _ = pipeline.status(settings)  # reuses outputs that are up to date
     chosen = select(built, settings, target)

@@ -1,0 +1,136 @@
+"""What a plan means to people: a unified diff, counts, and a pull-request summary.
+
+The summary is handed the task graphs before and after (from airflow.py);
+it starts nothing itself.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from .dagbag import TaskGraph
+from .header import spec_of
+from .model import Plan
+
+# Task graphs by output path: of the files as they are, and as they would be.
+Graphs = tuple[dict[str, TaskGraph], dict[str, TaskGraph]]
+
+
+def unified_diff(plan: Plan) -> str:
+    """The plan's pending changes as one unified diff, paths relative to the project root."""
+    chunks: list[str] = []
+    for change in plan.pending:
+        old = (change.old or b"").decode("utf-8", "replace").splitlines(keepends=True)
+        new = (change.new or b"").decode("utf-8", "replace").splitlines(keepends=True)
+        path = f"{plan.out}/{change.path}"
+        chunks.extend(
+            difflib.unified_diff(
+                old,
+                new,
+                fromfile="/dev/null" if change.old is None else f"a/{path}",
+                tofile="/dev/null" if change.new is None else f"b/{path}",
+            )
+        )
+    return "".join(
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
+        for line in chunks
+    )
+
+
+@dataclass(frozen=True)
+class GraphDiff:
+    """What a change does to a DAG's tasks and their dependencies."""
+
+    tasks_added: tuple[str, ...]
+    tasks_removed: tuple[str, ...]
+    edges_added: tuple[tuple[str, str], ...]
+    edges_removed: tuple[tuple[str, str], ...]
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.tasks_added
+            or self.tasks_removed
+            or self.edges_added
+            or self.edges_removed
+        )
+
+
+def diff(old: TaskGraph | None, new: TaskGraph | None) -> GraphDiff:
+    """Tasks and edges added and removed between two versions of a DAG."""
+    old_tasks = {t for t, _ in old.tasks} if old else set()
+    new_tasks = {t for t, _ in new.tasks} if new else set()
+    old_edges = set(old.edges) if old else set()
+    new_edges = set(new.edges) if new else set()
+    return GraphDiff(
+        tuple(sorted(new_tasks - old_tasks)),
+        tuple(sorted(old_tasks - new_tasks)),
+        tuple(sorted(new_edges - old_edges)),
+        tuple(sorted(old_edges - new_edges)),
+    )
+
+
+def _task_count(graph: TaskGraph | None) -> str:
+    return str(len(graph.tasks)) if graph else "none"
+
+
+def markdown_summary(plan: Plan, graphs: Graphs | None) -> str:
+    """A pull-request comment: specs added, changed and removed, and each DAG's task changes.
+
+    `graphs`: the task graphs of the pending files before and after, or None
+    when Airflow was not there to build them.
+    """
+    pending = plan.pending
+    counts = {k: len(plan.of_kind(k)) for k in ("create", "update", "remove")}
+    lines = [
+        f"### dagsmith: {counts['create']} DAGs added, {counts['update']} changed, "
+        f"{counts['remove']} removed",
+        "",
+    ]
+    if not pending:
+        return "\n".join(
+            [*lines, "Generated DAGs are up to date with their specs.", ""]
+        )
+    old, new = graphs if graphs is not None else (None, None)
+    words = {"create": "added", "update": "changed", "remove": "removed"}
+    lines += ["| DAG file | spec | change | tasks |", "| --- | --- | --- | --- |"]
+    details = []
+    for change in pending:
+        spec = spec_of(change.new or change.old)
+        if old is None or new is None:
+            tasks = "(needs Airflow)"
+        else:
+            before, after = old.get(change.path), new.get(change.path)
+            tasks = f"{_task_count(before)} → {_task_count(after)}"
+            delta = diff(before, after)
+            if delta:
+                details += [f"**`{change.path}`**", ""]
+                details += [f"- task added: `{t}`" for t in delta.tasks_added]
+                details += [f"- task removed: `{t}`" for t in delta.tasks_removed]
+                details += [
+                    f"- dependency added: `{u}` → `{d}`" for u, d in delta.edges_added
+                ]
+                details += [
+                    f"- dependency removed: `{u}` → `{d}`"
+                    for u, d in delta.edges_removed
+                ]
+                details.append("")
+        lines.append(f"| `{change.path}` | `{spec}` | {words[change.kind]} | {tasks} |")
+    if old is None:
+        lines += [
+            "",
+            "Task changes need Apache Airflow: `pip install 'dagsmith[airflow]'`.",
+        ]
+    return "\n".join([*lines, "", *details]).rstrip("\n") + "\n"
+
+
+def counts(plan: Plan, verbs: tuple[str, str, str]) -> str:
+    """`2 created, 1 updated, 0 removed, 5 unchanged`, in the verbs given."""
+    created, updated, removed = (
+        len(plan.of_kind(k)) for k in ("create", "update", "remove")
+    )
+    unchanged = len(plan.of_kind("unchanged"))
+    return (
+        f"{created} {verbs[0]}, {updated} {verbs[1]}, {removed} {verbs[2]}, "
+        f"{unchanged} unchanged"
+    )
