@@ -13,32 +13,6 @@ from typing import Any
 from .literals import describe_path
 from .model import Document, Position, Problem
 
-PARAM_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,99}$"
-JSON_TYPES = ["string", "number", "integer", "boolean", "array", "object", "null"]
-
-PARAMS_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "description": "Run-time parameters: name -> {default, type, description, and any "
-    "JSON Schema keyword}; a run overrides them with conf at trigger time.",
-    "propertyNames": {"pattern": PARAM_NAME},
-    "additionalProperties": {
-        "type": "object",
-        "required": ["default"],
-        "properties": {
-            "default": {
-                "description": "The value a run gets when conf does not set it."
-            },
-            "type": {
-                "anyOf": [
-                    {"enum": JSON_TYPES},
-                    {"type": "array", "items": {"enum": JSON_TYPES}},
-                ]
-            },
-            "description": {"type": "string"},
-        },
-    },
-}
-
 
 def param_schema(param: Mapping[str, Any]) -> dict[str, Any]:
     """The JSON Schema keywords of a param: everything but its default and description."""

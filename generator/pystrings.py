@@ -52,3 +52,6 @@ def inside_strings(code: str, offsets: list[int]) -> list[int]:
     """The offsets that fall inside a string literal of the code."""
     spans = string_spans(code)
     return [o for o in offsets if any(start < o < end for start, end in spans)]
+
+
+IN_STRING = "a value inside a Python string literal"

@@ -11,7 +11,6 @@ filter) gives a plain string again, which is written as a literal.
 from __future__ import annotations
 
 import keyword
-import re
 import traceback
 from functools import lru_cache
 from typing import Any
@@ -20,11 +19,10 @@ import jinja2
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from .legacy import check_legacy_source, render_legacy
 from .literals import LiteralError, describe_path, to_literal
-from .model import JINJA_SYNTAX, Position, Problem, Spec, Template, TemplateSet
-from .pystrings import inside_strings
-
-LEGACY_TOKENS = re.compile(r"#(DAG_ID|MASTER_DICT)\b")
+from .model import JINJA_SYNTAX, Position, Problem, Spec, TemplateSet
+from .pystrings import IN_STRING, inside_strings
 
 
 class Code(str):
@@ -129,9 +127,8 @@ def _template_position(
     return Position(fallback)
 
 
-_IN_STRING = "a value inside a Python string literal"
-_VALUE_IN_STRING = (
-    f"{_IN_STRING}: dagsmith writes values as literals, "
+_VALUEIN_STRING = (
+    f"{IN_STRING}: dagsmith writes values as literals, "
     "quotes included, so a spec string could end the string early; build the string "
     'in the expression instead, e.g. {{ "prefix_" ~ name }}'
 )
@@ -160,29 +157,9 @@ def check_jinja_source(name: str, templates: TemplateSet) -> list[Problem]:
             lines[len(skeleton)] = line
             skeleton += "_"
     return [
-        Problem(Position(shown, lines[offset]), _VALUE_IN_STRING)
+        Problem(Position(shown, lines[offset]), _VALUEIN_STRING)
         for offset in inside_strings(skeleton, sorted(lines))
     ]
-
-
-def check_legacy_source(template: Template) -> list[Problem]:
-    """Missing #DAG_ID/#MASTER_DICT tokens, and tokens inside a Python string."""
-    found = list(LEGACY_TOKENS.finditer(template.source))
-    missing = {"DAG_ID", "MASTER_DICT"} - {m.group(1) for m in found}
-    problems = [
-        Problem(Position(template.path), f"legacy template has no #{token} token")
-        for token in sorted(missing)
-    ]
-    skeleton = LEGACY_TOKENS.sub(lambda m: "_" * len(m.group(0)), template.source)
-    for offset in inside_strings(skeleton, [m.start() + 1 for m in found]):
-        line = template.source.count("\n", 0, offset) + 1
-        problems.append(
-            Problem(
-                Position(template.path, line),
-                _IN_STRING + ": dagsmith writes values as literals, quotes included",
-            )
-        )
-    return problems
 
 
 def check_templates(templates: TemplateSet) -> list[Problem]:
@@ -194,15 +171,6 @@ def check_templates(templates: TemplateSet) -> list[Problem]:
         if template.kind == "legacy":
             problems += check_legacy_source(template)
     return problems
-
-
-def render_legacy(spec: Spec, template: Template) -> str:
-    """The old dag_creator's substitution, with exact literals for the two tokens."""
-    values = {
-        "DAG_ID": to_literal(spec.dag_id),
-        "MASTER_DICT": to_literal(spec.master_dict),
-    }
-    return LEGACY_TOKENS.sub(lambda match: values[match.group(1)], template.source)
 
 
 def render(spec: Spec, templates: TemplateSet) -> str | Problem:

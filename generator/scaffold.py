@@ -1,4 +1,4 @@
-"""New specs from a template's contract, and the JSON Schema editors check specs with."""
+"""New specs from a template's contract."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from .model import TemplateSet
-from .validate import SPEC_SCHEMA
 
 _PLACEHOLDERS = {
     "string": "",
@@ -77,38 +76,3 @@ def new_spec(template: str, dag_id: str, namespace: str, templates: TemplateSet)
     else:
         lines.append("master_dict: {}")
     return "\n".join(lines) + "\n"
-
-
-def _subschema(contract: Any) -> Any:
-    if isinstance(contract, dict):
-        return {k: v for k, v in contract.items() if k not in ("$schema", "$id")}
-    return contract
-
-
-def editor_schema(templates: TemplateSet) -> dict[str, Any]:
-    """The spec schema for editors, checking master_dict against each template's contract.
-
-    A spec file may take template, namespace or master_dict from `_defaults.yaml`,
-    so here only dag_id is required.
-    """
-    schema = {**SPEC_SCHEMA, "required": ["dag_id"]}
-    properties = dict(schema["properties"])
-    properties["template"] = {
-        **properties["template"],
-        "enum": sorted(templates.templates),
-    }
-    schema["properties"] = properties
-    contracts = [
-        {
-            "if": {
-                "properties": {"template": {"const": name}},
-                "required": ["template"],
-            },
-            "then": {"properties": {"master_dict": _subschema(template.contract.data)}},
-        }
-        for name, template in sorted(templates.templates.items())
-        if template.contract is not None
-    ]
-    if contracts:
-        schema["allOf"] = contracts
-    return schema

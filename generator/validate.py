@@ -16,57 +16,14 @@ if TYPE_CHECKING:
 
 from .literals import LiteralError, describe_path, to_literal
 from .model import Document, Position, Problem, Spec, Template, TemplateSet
-from .params import PARAMS_SCHEMA, check_params
-
-DAG_ID_PATTERN = r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,249}$"
-NAME_PATTERN = r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}$"
-
-_NAME_RULE = (
-    "letters, digits, '_', '.' and '-', not starting with '.': a name, never a path"
+from .params import check_params
+from .schema import (
+    DAG_ID_PATTERN,
+    DEFAULTS_SCHEMA,
+    NAME_PATTERN,
+    SPEC_PROPERTIES,
+    SPEC_SCHEMA,
 )
-SPEC_PROPERTIES: dict[str, dict[str, Any]] = {
-    "dag_id": {
-        "type": "string",
-        "pattern": DAG_ID_PATTERN,
-        "description": "The Airflow DAG id, unique across all specs: "
-        "letters, digits, '_', '.' and '-', at most 250, not starting with '.'.",
-    },
-    "template": {
-        "type": "string",
-        "pattern": NAME_PATTERN,
-        "description": "Template name: templates/NAME.py.j2 (Jinja2) or templates/NAME.template "
-        f"(legacy); {_NAME_RULE}.",
-    },
-    "namespace": {
-        "type": "string",
-        "pattern": NAME_PATTERN,
-        "description": f"Output folder under generated_dags/; {_NAME_RULE}.",
-    },
-    "master_dict": {
-        "type": "object",
-        "description": "The DAG's parameters, embedded in the DAG file as a Python literal.",
-    },
-}
-SPEC_PROPERTIES["params"] = PARAMS_SCHEMA
-REQUIRED_KEYS = ("dag_id", "template", "namespace", "master_dict")
-
-SPEC_SCHEMA: dict[str, Any] = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "$id": "https://dagsmith.dev/schema/spec.json",
-    "title": "dagsmith spec",
-    "description": "One DAG for dagsmith to generate from a template.",
-    "type": "object",
-    "properties": SPEC_PROPERTIES,
-    "required": list(REQUIRED_KEYS),
-    "additionalProperties": False,
-}
-
-DEFAULTS_SCHEMA: dict[str, Any] = {
-    "title": "dagsmith folder defaults (_defaults.yaml)",
-    "type": "object",
-    "properties": {k: v for k, v in SPEC_PROPERTIES.items() if k != "dag_id"},
-    "additionalProperties": False,
-}
 
 
 def fullmatch(pattern: str, value: str) -> bool:

@@ -28,7 +28,7 @@ def schema(settings: Settings) -> None:
       # first line of specs/etl/sales.yaml:
       # yaml-language-server: $schema=../../.dagsmith-spec.schema.json
     """
-    from ..scaffold import editor_schema
+    from ..schema import editor_schema
 
     templates, _ = load.load_templates(settings)
     click.echo(json.dumps(editor_schema(templates), indent=2))
@@ -123,12 +123,12 @@ def import_(
       dagsmith import old/templates old/dynamic_dags --dry-run
       dagsmith import old/templates old/dynamic_dags && dagsmith generate
     """
-    from .. import migrate
+    from .. import legacy
 
-    legacy = load.read_legacy(old_templates, old_dags, settings)
-    patterns, problems = {}, list(legacy.problems)
-    for name, text in sorted(legacy.templates.items()):
-        made = migrate.pattern(name, text)
+    old = load.read_legacy(old_templates, old_dags, settings)
+    patterns, problems = {}, list(old.problems)
+    for name, text in sorted(old.templates.items()):
+        made = legacy.pattern(name, text)
         if isinstance(made, str):
             where = Position(settings.display(old_templates / f"{name}.template"))
             problems.append(Problem(where, made))
@@ -138,32 +138,30 @@ def import_(
         raise InputError(problems)
     writes: dict[str, str] = {}
     skipped = []
-    for shown, namespace, text in legacy.files:
-        imported = migrate.import_file(shown, namespace, text, patterns)
-        spec = migrate.spec_text(imported) if imported.problem is None else None
+    for shown, namespace, text in old.files:
+        imported = legacy.import_file(shown, namespace, text, patterns)
+        spec = legacy.spec_text(imported) if imported.problem is None else None
         if imported.problem is None and spec is None:
-            imported = migrate.Imported(
+            imported = legacy.Imported(
                 shown, namespace, problem="YAML cannot hold its values"
             )
         target = settings.display(
             settings.specs / namespace / f"{imported.dag_id}.yaml"
         )
         if spec is not None and (settings.root / target).exists():
-            imported = migrate.Imported(shown, namespace, problem=f"{target} exists")
+            imported = legacy.Imported(shown, namespace, problem=f"{target} exists")
         if imported.problem is not None or spec is None:
             skipped.append(Problem(Position(shown), f"left alone: {imported.problem}"))
             continue
         writes[target] = spec
         assert imported.template is not None
-        match = migrate.fidelity(text, legacy.templates[imported.template], imported)
+        match = legacy.fidelity(text, old.templates[imported.template], imported)
         click.echo(
             f"spec      {target}  (from {shown}, template {imported.template}; "
             f"regenerates with the {match})"
         )
     used = {
-        settings.display(settings.templates / f"{name}.template"): legacy.templates[
-            name
-        ]
+        settings.display(settings.templates / f"{name}.template"): old.templates[name]
         for name in patterns
     }
     for target, text in sorted(used.items()):

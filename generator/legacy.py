@@ -1,6 +1,8 @@
-"""From the old dag_creator to specs: match generated files against their templates.
+"""The old dag_creator's templates: render their #DAG_ID/#MASTER_DICT tokens, and
+import the files it generated back into specs.
 
-Each old `.template` becomes a pattern: its Python AST with `#DAG_ID` and
+Rendering fills each token with the exact literal of the spec's value. For
+`import`, each old `.template` becomes a pattern: its Python AST with `#DAG_ID` and
 `#MASTER_DICT` as holes. A generated file matches a template when its AST is
 the pattern's with every hole filled by a literal (the same value wherever a
 token appears twice). Files are parsed with `ast`, never executed.
@@ -10,13 +12,16 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from .literals import LiteralError, to_literal
-from .render import LEGACY_TOKENS
+from .model import Position, Problem, Spec, Template
+from .pystrings import IN_STRING, inside_strings
 
+LEGACY_TOKENS = re.compile(r"#(DAG_ID|MASTER_DICT)\b")
 HOLES = {
     "DAG_ID": "__dagsmith_hole_DAG_ID__",
     "MASTER_DICT": "__dagsmith_hole_MASTER_DICT__",
@@ -165,13 +170,8 @@ def fidelity(old: str, template: str, imported: Imported) -> Fidelity:
     docstrings regenerates with different docstring text and nothing else.
     """
     from .format import format_source
-    from .model import Position
 
-    values = {
-        "DAG_ID": to_literal(imported.dag_id),
-        "MASTER_DICT": to_literal(imported.master_dict),
-    }
-    source = LEGACY_TOKENS.sub(lambda match: values[match.group(1)], template)
+    source = fill_tokens(template, imported.dag_id, imported.master_dict)
     body = format_source(source, Position(imported.source))
     if not isinstance(body, str):
         return "different AST"
@@ -201,3 +201,34 @@ def _clean_docstrings(tree: ast.Module) -> ast.Module:
                 lines = inspect.cleandoc(first.value.value).splitlines()
                 first.value.value = "\n".join(line.rstrip() for line in lines)
     return tree
+
+
+def check_legacy_source(template: Template) -> list[Problem]:
+    """Missing #DAG_ID/#MASTER_DICT tokens, and tokens inside a Python string."""
+    found = list(LEGACY_TOKENS.finditer(template.source))
+    missing = {"DAG_ID", "MASTER_DICT"} - {m.group(1) for m in found}
+    problems = [
+        Problem(Position(template.path), f"legacy template has no #{token} token")
+        for token in sorted(missing)
+    ]
+    skeleton = LEGACY_TOKENS.sub(lambda m: "_" * len(m.group(0)), template.source)
+    for offset in inside_strings(skeleton, [m.start() + 1 for m in found]):
+        line = template.source.count("\n", 0, offset) + 1
+        problems.append(
+            Problem(
+                Position(template.path, line),
+                IN_STRING + ": dagsmith writes values as literals, quotes included",
+            )
+        )
+    return problems
+
+
+def render_legacy(spec: Spec, template: Template) -> str:
+    """The old dag_creator's substitution, with exact literals for the two tokens."""
+    return fill_tokens(template.source, spec.dag_id, spec.master_dict)
+
+
+def fill_tokens(source: str, dag_id: Any, master_dict: Any) -> str:
+    """A legacy template's source with its tokens replaced by exact literals."""
+    values = {"DAG_ID": to_literal(dag_id), "MASTER_DICT": to_literal(master_dict)}
+    return str(LEGACY_TOKENS.sub(lambda match: values[match.group(1)], source))

@@ -1,0 +1,132 @@
+"""The JSON Schemas of dagsmith's inputs: spec files, `_defaults.yaml`, a spec's
+params, and the schema editors check specs with (each template's contract in it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .model import TemplateSet
+
+PARAM_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,99}$"
+
+
+JSON_TYPES = ["string", "number", "integer", "boolean", "array", "object", "null"]
+
+
+PARAMS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "Run-time parameters: name -> {default, type, description, and any "
+    "JSON Schema keyword}; a run overrides them with conf at trigger time.",
+    "propertyNames": {"pattern": PARAM_NAME},
+    "additionalProperties": {
+        "type": "object",
+        "required": ["default"],
+        "properties": {
+            "default": {
+                "description": "The value a run gets when conf does not set it."
+            },
+            "type": {
+                "anyOf": [
+                    {"enum": JSON_TYPES},
+                    {"type": "array", "items": {"enum": JSON_TYPES}},
+                ]
+            },
+            "description": {"type": "string"},
+        },
+    },
+}
+
+
+DAG_ID_PATTERN = r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,249}$"
+
+
+NAME_PATTERN = r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}$"
+
+
+_NAME_RULE = (
+    "letters, digits, '_', '.' and '-', not starting with '.': a name, never a path"
+)
+
+
+SPEC_PROPERTIES: dict[str, dict[str, Any]] = {
+    "dag_id": {
+        "type": "string",
+        "pattern": DAG_ID_PATTERN,
+        "description": "The Airflow DAG id, unique across all specs: "
+        "letters, digits, '_', '.' and '-', at most 250, not starting with '.'.",
+    },
+    "template": {
+        "type": "string",
+        "pattern": NAME_PATTERN,
+        "description": "Template name: templates/NAME.py.j2 (Jinja2) or templates/NAME.template "
+        f"(legacy); {_NAME_RULE}.",
+    },
+    "namespace": {
+        "type": "string",
+        "pattern": NAME_PATTERN,
+        "description": f"Output folder under generated_dags/; {_NAME_RULE}.",
+    },
+    "master_dict": {
+        "type": "object",
+        "description": "The DAG's parameters, embedded in the DAG file as a Python literal.",
+    },
+    "params": PARAMS_SCHEMA,
+}
+
+
+REQUIRED_KEYS = ("dag_id", "template", "namespace", "master_dict")
+
+
+SPEC_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://dagsmith.dev/schema/spec.json",
+    "title": "dagsmith spec",
+    "description": "One DAG for dagsmith to generate from a template.",
+    "type": "object",
+    "properties": SPEC_PROPERTIES,
+    "required": list(REQUIRED_KEYS),
+    "additionalProperties": False,
+}
+
+
+DEFAULTS_SCHEMA: dict[str, Any] = {
+    "title": "dagsmith folder defaults (_defaults.yaml)",
+    "type": "object",
+    "properties": {k: v for k, v in SPEC_PROPERTIES.items() if k != "dag_id"},
+    "additionalProperties": False,
+}
+
+
+def _subschema(contract: Any) -> Any:
+    if isinstance(contract, dict):
+        return {k: v for k, v in contract.items() if k not in ("$schema", "$id")}
+    return contract
+
+
+def editor_schema(templates: TemplateSet) -> dict[str, Any]:
+    """The spec schema for editors, checking master_dict against each template's contract.
+
+    A spec file may take template, namespace or master_dict from `_defaults.yaml`,
+    so here only dag_id is required.
+    """
+    schema = {**SPEC_SCHEMA, "required": ["dag_id"]}
+    properties = dict(schema["properties"])
+    properties["template"] = {
+        **properties["template"],
+        "enum": sorted(templates.templates),
+    }
+    schema["properties"] = properties
+    contracts = [
+        {
+            "if": {
+                "properties": {"template": {"const": name}},
+                "required": ["template"],
+            },
+            "then": {"properties": {"master_dict": _subschema(template.contract.data)}},
+        }
+        for name, template in sorted(templates.templates.items())
+        if template.contract is not None
+    ]
+    if contracts:
+        schema["allOf"] = contracts
+    return schema
