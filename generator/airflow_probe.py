@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 
-def _dagbag() -> Any:
+def _dagbag() -> Any:  # noqa: ANN401  Airflow's class: not imported to type it
     # Imported by name: dagsmith's own type checks must not depend on Airflow.
     try:  # Airflow 3
         module = importlib.import_module("airflow.dag_processing.dagbag")
@@ -31,7 +31,7 @@ def _dagbag() -> Any:
         )
 
 
-def graph(dag: Any) -> dict[str, Any]:
+def graph(dag: Any) -> dict[str, Any]:  # noqa: ANN401  an Airflow DAG, untyped here
     """A DAG's tasks (id, operator) and edges (upstream, downstream), sorted."""
     tasks = sorted((t.task_id, type(t).__name__) for t in dag.task_dict.values())
     edges = sorted(

@@ -13,12 +13,13 @@ from __future__ import annotations
 import ast
 import inspect
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from .literals import LiteralError, to_literal
-from .model import Position, Problem, Spec, Template
+from .load import LegacyProject
+from .model import InputError, Position, Problem, Spec, Template
 from .pystrings import IN_STRING, inside_strings
 
 LEGACY_TOKENS = re.compile(r"#(DAG_ID|MASTER_DICT)\b")
@@ -58,7 +59,7 @@ def pattern(name: str, source: str) -> Pattern | str:
         return f"is not Python once its tokens are holes: {error.msg} (line {error.lineno})"
 
 
-def _match(expected: Any, actual: Any, holes: dict[str, ast.expr]) -> bool:
+def _match(expected: object, actual: object, holes: dict[str, ast.expr]) -> bool:
     if isinstance(expected, ast.Name) and expected.id in _BY_NAME:
         if not isinstance(actual, ast.expr):
             return False
@@ -149,13 +150,13 @@ def spec_text(imported: Imported) -> str | None:
     return text
 
 
-def _same(a: Any, b: Any) -> bool:
+def _same(a: object, b: object) -> bool:
     """Equal, with the same types all the way down (1 is not True, nor 1.0)."""
     if type(a) is not type(b):
         return False
-    if isinstance(a, dict):
+    if isinstance(a, dict) and isinstance(b, dict):
         return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, list):
+    if isinstance(a, list) and isinstance(b, list):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
     return bool(a == b)
 
@@ -171,6 +172,7 @@ def fidelity(old: str, template: str, imported: Imported) -> Fidelity:
     """
     from .format import format_source
 
+    assert imported.dag_id is not None, "only a file that matched is regenerated"
     source = fill_tokens(template, imported.dag_id, imported.master_dict)
     body = format_source(source, Position(imported.source))
     if not isinstance(body, str):
@@ -228,7 +230,70 @@ def render_legacy(spec: Spec, template: Template) -> str:
     return fill_tokens(template.source, spec.dag_id, spec.master_dict)
 
 
-def fill_tokens(source: str, dag_id: Any, master_dict: Any) -> str:
+def fill_tokens(source: str, dag_id: str, master_dict: Mapping[Any, Any]) -> str:
     """A legacy template's source with its tokens replaced by exact literals."""
     values = {"DAG_ID": to_literal(dag_id), "MASTER_DICT": to_literal(master_dict)}
     return str(LEGACY_TOKENS.sub(lambda match: values[match.group(1)], source))
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    """What an import creates (root-relative path: text), says, and leaves alone."""
+
+    files: Mapping[str, str]
+    lines: tuple[str, ...]
+    skipped: tuple[Problem, ...]
+
+
+def patterns(old: LegacyProject, shown: Callable[[str], str]) -> dict[str, Pattern]:
+    """Every old template's pattern; InputError naming each one that cannot be."""
+    found, problems = {}, list(old.problems)
+    for name, text in sorted(old.templates.items()):
+        made = pattern(name, text)
+        if isinstance(made, str):
+            problems.append(Problem(Position(shown(name)), made))
+        else:
+            found[name] = made
+    if problems:
+        raise InputError(problems)
+    return found
+
+
+def plan_import(
+    old: LegacyProject,
+    patterns: Mapping[str, Pattern],
+    specs: str,
+    templates: str,
+    existing: Callable[[str], str | None],
+) -> ImportPlan:
+    """The specs and templates an old setup becomes. `specs` and `templates` are
+    the folders, root-relative; `existing(path)` is a file's text, or None."""
+    files: dict[str, str] = {}
+    lines, skipped = [], []
+    for shown, namespace, text in old.files:
+        imported = import_file(shown, namespace, text, patterns)
+        spec = spec_text(imported) if imported.problem is None else None
+        target = f"{specs}/{namespace}/{imported.dag_id}.yaml"
+        problem = imported.problem or (
+            "YAML cannot hold its values" if spec is None else None
+        )
+        if problem is None and existing(target) is not None:
+            problem = f"{target} exists"
+        if problem is not None or spec is None or imported.template is None:
+            skipped.append(Problem(Position(shown), f"left alone: {problem}"))
+            continue
+        files[target] = spec
+        match = fidelity(text, old.templates[imported.template], imported)
+        lines.append(
+            f"spec      {target}  (from {shown}, template {imported.template}; "
+            f"regenerates with the {match})"
+        )
+    for name in patterns:
+        target = f"{templates}/{name}.template"
+        present = existing(target)
+        if present is not None and present != old.templates[name]:
+            skipped.append(Problem(Position(target), "exists and differs; not copied"))
+        elif present is None:
+            files[target] = old.templates[name]
+            lines.append(f"template  {target}")
+    return ImportPlan(files, tuple(lines), tuple(skipped))

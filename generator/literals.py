@@ -35,7 +35,7 @@ class LiteralError(ValueError):
         super().__init__(message)
 
 
-def to_literal(value: Any, path: ValuePath = ()) -> str:
+def to_literal(value: object, path: ValuePath = ()) -> str:
     """The Python literal of a value, or LiteralError naming the offending part."""
     if len(path) > MAX_DEPTH:
         raise LiteralError(path, f"nested deeper than {MAX_DEPTH} levels")
@@ -43,6 +43,21 @@ def to_literal(value: Any, path: ValuePath = ()) -> str:
         return repr(value)
     if isinstance(value, (str, bytes)):
         return _string(value)
+    if isinstance(value, (int, float)):
+        return _number(value, path)
+    if isinstance(value, (list, tuple, dict)):
+        return _container(value, path)
+    kind = type(value).__name__
+    hint = {
+        "date": "quote it ('2026-01-31') to keep it a string",
+        "datetime": "quote it to keep it a string",
+        "set": "write a list instead",
+    }.get(kind, "use a string, number, boolean, null, list or mapping")
+    raise LiteralError(path, f"a {kind} has no exact Python literal; {hint}")
+
+
+def _number(value: int | float, path: ValuePath) -> str:
+    """An int exactly; a float as the shortest text that reads back to it."""
     if isinstance(value, int):
         try:
             return str(value)
@@ -50,13 +65,18 @@ def to_literal(value: Any, path: ValuePath = ()) -> str:
             raise LiteralError(
                 path, "integer too long for Python to read back"
             ) from None
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise LiteralError(
-                path,
-                f"{value} has no Python literal; quote it for a string, or use null",
-            )
-        return repr(value).replace("e+", "e")
+    if not math.isfinite(value):
+        raise LiteralError(
+            path,
+            f"{value} has no Python literal; quote it for a string, or use null",
+        )
+    return repr(value).replace("e+", "e")
+
+
+def _container(
+    value: list[Any] | tuple[Any, ...] | dict[Any, Any], path: ValuePath
+) -> str:
+    """A list, tuple or dict, each item a literal; a dict keeps its keys' types."""
     if isinstance(value, list):
         return (
             "["
@@ -66,19 +86,11 @@ def to_literal(value: Any, path: ValuePath = ()) -> str:
     if isinstance(value, tuple):  # only from template expressions; YAML makes none
         inner = ", ".join(to_literal(v, (*path, i)) for i, v in enumerate(value))
         return f"({inner},)" if len(value) == 1 else f"({inner})"
-    if isinstance(value, dict):
-        items = (
-            f"{to_literal(k, (*path, k))}: {to_literal(v, (*path, k))}"
-            for k, v in value.items()
-        )
-        return "{" + ", ".join(items) + "}"
-    kind = type(value).__name__
-    hint = {
-        "date": "quote it ('2026-01-31') to keep it a string",
-        "datetime": "quote it to keep it a string",
-        "set": "write a list instead",
-    }.get(kind, "use a string, number, boolean, null, list or mapping")
-    raise LiteralError(path, f"a {kind} has no exact Python literal; {hint}")
+    items = (
+        f"{to_literal(k, (*path, k))}: {to_literal(v, (*path, k))}"
+        for k, v in value.items()
+    )
+    return "{" + ", ".join(items) + "}"
 
 
 def _string(value: str | bytes) -> str:

@@ -106,42 +106,51 @@ def _merge(
     base: Document, over: Document
 ) -> tuple[Any, dict[ValuePath, Position], dict[ValuePath, Position]]:
     """Values of `over` on top of `base`; mappings under DEEP_MERGED merge key by key."""
-    positions = dict(base.positions)
-    key_positions = dict(base.key_positions)
+    tables = _Positions(dict(base.positions), dict(base.key_positions), over)
 
-    def take(path: ValuePath) -> None:
-        for table, source in (
-            (positions, over.positions),
-            (key_positions, over.key_positions),
-        ):
+    def merge(old: object, new: object, path: ValuePath, deep: bool) -> object:
+        if not (isinstance(old, Mapping) and isinstance(new, Mapping)):
+            tables.take(path)
+            return new
+        tables.place(path)  # the merged mapping is where the overriding file wrote it
+        merged = dict(old)
+        for key, value in new.items():
+            child = (*path, key)
+            if key in merged and (deep or (path == () and key in DEEP_MERGED)):
+                merged[key] = merge(merged[key], value, child, True)
+            else:
+                tables.take(child)
+                merged[key] = value
+        return merged
+
+    return merge(base.data, over.data, (), False), tables.values, tables.keys
+
+
+@dataclass
+class _Positions:
+    """The position tables of a document being merged, and the document merged in."""
+
+    values: dict[ValuePath, Position]
+    keys: dict[ValuePath, Position]
+    over: Document
+
+    def _pairs(
+        self,
+    ) -> tuple[tuple[dict[ValuePath, Position], Mapping[ValuePath, Position]], ...]:
+        return (self.values, self.over.positions), (self.keys, self.over.key_positions)
+
+    def take(self, path: ValuePath) -> None:
+        """Everything at and under `path` now comes from the overriding document."""
+        for table, source in self._pairs():
             for stale in [p for p in table if p[: len(path)] == path]:
                 del table[stale]
             table.update({p: v for p, v in source.items() if p[: len(path)] == path})
 
-    def merge(old: Any, new: Any, path: ValuePath, deep: bool) -> Any:
-        if not (isinstance(old, Mapping) and isinstance(new, Mapping)):
-            take(path)
-            return new
-        # The merged mapping itself is where the overriding document wrote it.
-        for table, source in (
-            (positions, over.positions),
-            (key_positions, over.key_positions),
-        ):
+    def place(self, path: ValuePath) -> None:
+        """The value at `path` itself is where the overriding document wrote it."""
+        for table, source in self._pairs():
             if path in source:
                 table[path] = source[path]
-        merged = dict(old)
-        for key, value in new.items():
-            child = (*path, key)
-            if deep and key in merged:
-                merged[key] = merge(merged[key], value, child, deep)
-            elif path == () and key in DEEP_MERGED and key in merged:
-                merged[key] = merge(merged[key], value, child, True)
-            else:
-                take(child)
-                merged[key] = value
-        return merged
-
-    return merge(base.data, over.data, (), False), positions, key_positions
 
 
 def apply_defaults(document: Document, chain: list[Document]) -> Document:
@@ -246,38 +255,48 @@ def template_name(relative: str) -> tuple[str, str] | None:
 
 def load_templates(settings: Settings) -> tuple[TemplateSet, tuple[Problem, ...]]:
     """Every template, partial and contract under the templates folder."""
+    folder = settings.templates
+    if not folder.is_dir():
+        where = Position(settings.display(folder))
+        empty = TemplateSet({}, {}, settings.display(folder))
+        return empty, (Problem(where, "templates folder not found"),)
     problems: list[Problem] = []
     jinja_sources: dict[str, str] = {}
     found: dict[str, list[tuple[str, str, str]]] = {}
     contracts: dict[str, Document] = {}
-    folder = settings.templates
-    if not folder.is_dir():
-        problems.append(
-            Problem(Position(settings.display(folder)), "templates folder not found")
-        )
     linked = links_out(settings)
-    for relative in walk_relative(folder) if folder.is_dir() else ():
-        path = folder / relative
+    for relative in walk_relative(folder):
         is_contract = "/" not in relative and relative.endswith(CONTRACT_SUFFIX)
         named = template_name(relative)
         if not (is_contract or named or relative.endswith(".j2")):
             continue
-        text, problem = read_text(path, settings, linked=linked)
+        text, problem = read_text(folder / relative, settings, linked=linked)
         if problem is not None or text is None:
             problems.extend([problem] if problem else [])
             continue
-        shown = settings.display(path)
+        shown = settings.display(folder / relative)
         if relative.endswith(".j2"):
             jinja_sources[relative] = text
         if named:
-            name, kind = named
-            found.setdefault(name, []).append((kind, shown, text))
+            found.setdefault(named[0], []).append((named[1], shown, text))
         if is_contract:
             documents, failed = parse_documents(text, shown)
             problems.extend(failed)
             if documents:
                 contracts[relative[: -len(CONTRACT_SUFFIX)]] = documents[0]
-    templates = {}
+    templates, paired = _pair(found, contracts)
+    problems += paired
+    return TemplateSet(templates, jinja_sources, settings.display(folder)), tuple(
+        problems
+    )
+
+
+def _pair(
+    found: Mapping[str, list[tuple[str, str, str]]], contracts: dict[str, Document]
+) -> tuple[dict[str, Template], list[Problem]]:
+    """Each template with its contract; a name defined twice, or a contract with
+    no template, is a problem."""
+    templates, problems = {}, []
     for name, variants in sorted(found.items()):
         if len(variants) > 1:
             paths = " and ".join(v[1] for v in variants)
@@ -301,9 +320,7 @@ def load_templates(settings: Settings) -> tuple[TemplateSet, tuple[Problem, ...]
                 contract.start, f"contract for template {name!r}, which does not exist"
             )
         )
-    return TemplateSet(templates, jinja_sources, settings.display(folder)), tuple(
-        problems
-    )
+    return templates, problems
 
 
 def load_outputs(folder: Path) -> dict[str, bytes]:

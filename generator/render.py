@@ -29,7 +29,7 @@ class Code(str):
     """Text that goes into the output as code; made only by checked filters."""
 
 
-def identifier(value: Any) -> Code:
+def identifier(value: object) -> Code:
     """The value as a bare Python name; anything else is an error."""
     if (
         not isinstance(value, str)
@@ -42,7 +42,7 @@ def identifier(value: Any) -> Code:
     return Code(value)
 
 
-def airflow_params(params: Any) -> Code:
+def airflow_params(params: object) -> Code:
     """A spec's params as code for a DAG's `params=`: `{"name": Param(default, ...)}`.
 
     Every value in it is a literal; the template imports `Param`.
@@ -66,7 +66,7 @@ def airflow_params(params: Any) -> Code:
     return Code("{" + ", ".join(entries) + "}")
 
 
-def finalize(value: Any) -> str:
+def finalize(value: object) -> str:
     """How every `{{ expr }}` is written: as the value's Python literal."""
     if isinstance(value, Code):
         return value

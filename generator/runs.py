@@ -24,10 +24,13 @@ import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .model import ConfError, DagsmithError, Position, Problem
 from .params import check_conf
+
+if TYPE_CHECKING:  # the client is imported only where a call is made
+    from airflow_client.client import ApiException, DAGResponse, TaskInstanceResponse
 
 URL_ENV = "DAGSMITH_AIRFLOW_URL"
 TOKEN_ENV = "DAGSMITH_AIRFLOW_TOKEN"
@@ -228,7 +231,7 @@ class Airflow:
 
     def wait_for_dag(
         self, dag_id: str, deadline: float, say: Callable[[str], None], poll: float
-    ) -> Any:
+    ) -> DAGResponse:
         """The DAG, once Airflow has parsed it (a file just deployed may not be yet)."""
         from airflow_client.client.api.dag_api import DAGApi
 
@@ -417,7 +420,7 @@ class _Missing(Exception):
     """A 404 that a caller waits out."""
 
 
-def _refusal(error: Any) -> str:
+def _refusal(error: ApiException) -> str:
     """What Airflow said when it refused a call, in one line."""
     detail = _detail(error.body)
     if error.status in (401, 403):
@@ -431,7 +434,7 @@ def _refusal(error: Any) -> str:
     return f"Airflow refused ({error.status}): {detail or error.reason}"
 
 
-def _detail(body: Any) -> str:
+def _detail(body: str | None) -> str:
     """Airflow's reason from an error body: its `detail`, first line only."""
     if not body:
         return ""
@@ -444,17 +447,17 @@ def _detail(body: Any) -> str:
     return _short(detail)
 
 
-def _short(text: Any) -> str:
+def _short(text: object) -> str:
     """The first line of a message."""
     return str(text).strip().splitlines()[0] if str(text).strip() else str(text)
 
 
-def _value(state: Any) -> str:
+def _value(state: object) -> str:
     """A state enum (or None) as its plain value."""
     return str(getattr(state, "value", state) or "")
 
 
-def _instance_name(instance: Any) -> str:
+def _instance_name(instance: TaskInstanceResponse) -> str:
     """A task instance as people find it in the UI: `step_2[1] (column 2: strip)`."""
     name = str(instance.task_id)
     if instance.map_index is not None and instance.map_index >= 0:

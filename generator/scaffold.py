@@ -18,7 +18,7 @@ _PLACEHOLDERS = {
 }
 
 
-def example_value(schema: Mapping[str, Any]) -> Any:
+def example_value(schema: Mapping[str, Any]) -> object:
     """A value for a JSON Schema: its default, first enum or example, else an empty one."""
     for key in ("default", "const"):
         if key in schema:
@@ -70,7 +70,7 @@ def new_spec(template: str, dag_id: str, namespace: str, templates: TemplateSet)
         f"template: {template}",
         f"namespace: {namespace}",
     ]
-    if master_dict:
+    if isinstance(master_dict, dict) and master_dict:
         lines.append("master_dict:")
         lines += _yaml_lines(master_dict, schema, "  ")
     else:

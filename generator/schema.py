@@ -97,7 +97,7 @@ DEFAULTS_SCHEMA: dict[str, Any] = {
 }
 
 
-def _subschema(contract: Any) -> Any:
+def _subschema(contract: object) -> object:
     if isinstance(contract, dict):
         return {k: v for k, v in contract.items() if k not in ("$schema", "$id")}
     return contract

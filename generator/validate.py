@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
+    from jsonschema.protocols import Validator
 
 # jsonschema is imported where it is used: it costs a tenth of a second at
 # start-up, and a run whose specs are unchanged never validates.
@@ -35,7 +36,7 @@ def fullmatch(pattern: str, value: str) -> bool:
 
 
 def _pattern(
-    validator: Any, pattern: str, instance: Any, schema: Mapping[str, Any]
+    validator: Validator, pattern: str, instance: object, schema: Mapping[str, Any]
 ) -> Iterator[ValidationError]:
     from jsonschema.exceptions import ValidationError
 
@@ -44,14 +45,15 @@ def _pattern(
 
 
 @cache
-def _spec_validator(kind: str) -> Any:
+def _spec_validator(kind: str) -> Validator:
     """The validator of spec (or defaults) files, built once."""
     import jsonschema
 
     extended = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
         jsonschema.Draft202012Validator, {"pattern": _pattern}
     )
-    return extended(SPEC_SCHEMA if kind == "spec" else DEFAULTS_SCHEMA)
+    validator: Validator = extended(SPEC_SCHEMA if kind == "spec" else DEFAULTS_SCHEMA)
+    return validator
 
 
 _TYPE_NAMES = {
@@ -65,7 +67,7 @@ _TYPE_NAMES = {
 }
 
 
-def yaml_type(value: Any) -> str:
+def yaml_type(value: object) -> str:
     """How a value reads in YAML terms, for messages."""
     for kind, name in (
         (bool, "a boolean"),
@@ -80,7 +82,7 @@ def yaml_type(value: Any) -> str:
     return "null" if value is None else f"a {type(value).__name__}"
 
 
-def _unknown_key(document: Document, key: Any, allowed: list[str]) -> Problem:
+def _unknown_key(document: Document, key: object, allowed: list[str]) -> Problem:
     close = difflib.get_close_matches(str(key), allowed, n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
     return Problem(
@@ -144,7 +146,7 @@ def check_contract_schema(template: Template) -> list[Problem]:
     return []
 
 
-def contract_validator(contract: Document) -> Any:
+def contract_validator(contract: Document) -> Validator:
     """A validator for a contract (checked as a schema first), with format checks."""
     import jsonschema
 
@@ -153,7 +155,7 @@ def contract_validator(contract: Document) -> Any:
 
 
 def check_contract(
-    document: Document, contract: Document, validator: Any
+    document: Document, contract: Document, validator: Validator
 ) -> list[Problem]:
     """Problems of a spec's master_dict against its template's contract."""
     master_dict = document.data["master_dict"]

@@ -119,41 +119,61 @@ def apply(plan: Plan, folder: Path, *, sweep: bool = True) -> None:
     `sweep` first clears the temp files a killed run left in the folder (an
     output folder); not for a project's root, which holds much else.
     """
-    shown, staged = plan.out, []
-    real_folder = os.path.realpath(folder)
+    staged: list[tuple[Path, Path]] = []
     try:
         if sweep and folder.is_dir():
-            remove_stray_temps(folder)
-        for change in plan.pending:
-            shown = plan.shown(change.path)
-            _check_inside(real_folder, folder / change.path, shown)
-            if change.new is not None:
-                staged.append(
-                    (stage(folder / change.path, change.new), folder / change.path)
-                )
-    except OSError as error:
-        _discard(staged)
-        raise OutputError([Problem(Position(shown), _cannot_write(error))]) from None
-    try:
-        touched = set()
-        for temp, target in staged:
-            shown = plan.shown(target.relative_to(folder).as_posix())
+            with _writing(plan.out):
+                remove_stray_temps(folder)
+        _stage_all(plan, folder, staged)
+        _commit(plan, folder, staged)
+    except BaseException:
+        _discard(staged)  # nothing half-done: no temp file stays behind
+        raise
+
+
+def _stage_all(plan: Plan, folder: Path, staged: list[tuple[Path, Path]]) -> None:
+    """Write every new file of the plan as a temp file beside its target."""
+    real_folder = os.path.realpath(folder)
+    for change in plan.pending:
+        shown = plan.shown(change.path)
+        _check_inside(real_folder, folder / change.path, shown)
+        if change.new is not None:
+            with _writing(shown):
+                target = folder / change.path
+                staged.append((stage(target, change.new), target))
+
+
+def _commit(plan: Plan, folder: Path, staged: list[tuple[Path, Path]]) -> None:
+    """Rename the staged files into place, remove what goes, then make it durable."""
+    touched = set()
+    while staged:
+        temp, target = staged[0]
+        with _writing(plan.shown(target.relative_to(folder).as_posix())):
             os.replace(temp, target)
-            touched.add(target.parent)
-        for change in plan.of_kind("remove"):
-            shown = plan.shown(change.path)
-            target = folder / change.path
+        staged.pop(0)
+        touched.add(target.parent)
+    for change in plan.of_kind("remove"):
+        target = folder / change.path
+        with _writing(plan.shown(change.path)):
             target.unlink(missing_ok=True)
-            touched.add(target.parent)
-            if target.parent != folder:
-                # A namespace folder goes only when this left it empty.
-                with contextlib.suppress(OSError):
-                    target.parent.rmdir()
-        for parent in sorted(touched):
-            if parent.is_dir():
+        touched.add(target.parent)
+        if target.parent != folder:
+            # A namespace folder goes only when this left it empty.
+            with contextlib.suppress(OSError):
+                target.parent.rmdir()
+    for parent in sorted(touched):
+        if parent.is_dir():
+            relative = parent.relative_to(folder).as_posix()
+            with _writing(plan.out if relative == "." else plan.shown(relative)):
                 fsync_folder(parent)
+
+
+@contextlib.contextmanager
+def _writing(shown: str) -> Iterator[None]:
+    """An OSError while writing `shown` becomes OutputError: one line, exit 1."""
+    try:
+        yield
     except OSError as error:
-        _discard(staged)
         raise OutputError([Problem(Position(shown), _cannot_write(error))]) from None
 
 

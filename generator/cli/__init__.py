@@ -6,8 +6,6 @@ pre-commit hook should not pay for Airflow probes, graphs or migration.
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from .. import __version__
@@ -27,7 +25,7 @@ class DagsmithGroup(click.Group):
     traceback was written, and the exit code is 3.
     """
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):

@@ -10,7 +10,7 @@ import click
 
 from .. import load, write
 from ..config import Settings
-from ..model import InputError, Position, Problem
+from ..model import InputError
 from .common import EXIT_DRIFT, folder_options, say
 
 
@@ -126,57 +126,30 @@ def import_(
     from .. import legacy
 
     old = load.read_legacy(old_templates, old_dags, settings)
-    patterns, problems = {}, list(old.problems)
-    for name, text in sorted(old.templates.items()):
-        made = legacy.pattern(name, text)
-        if isinstance(made, str):
-            where = Position(settings.display(old_templates / f"{name}.template"))
-            problems.append(Problem(where, made))
-        else:
-            patterns[name] = made
-    if problems:
-        raise InputError(problems)
-    writes: dict[str, str] = {}
-    skipped = []
-    for shown, namespace, text in old.files:
-        imported = legacy.import_file(shown, namespace, text, patterns)
-        spec = legacy.spec_text(imported) if imported.problem is None else None
-        if imported.problem is None and spec is None:
-            imported = legacy.Imported(
-                shown, namespace, problem="YAML cannot hold its values"
-            )
-        target = settings.display(
-            settings.specs / namespace / f"{imported.dag_id}.yaml"
-        )
-        if spec is not None and (settings.root / target).exists():
-            imported = legacy.Imported(shown, namespace, problem=f"{target} exists")
-        if imported.problem is not None or spec is None:
-            skipped.append(Problem(Position(shown), f"left alone: {imported.problem}"))
-            continue
-        writes[target] = spec
-        assert imported.template is not None
-        match = legacy.fidelity(text, old.templates[imported.template], imported)
-        click.echo(
-            f"spec      {target}  (from {shown}, template {imported.template}; "
-            f"regenerates with the {match})"
-        )
-    used = {
-        settings.display(settings.templates / f"{name}.template"): old.templates[name]
-        for name in patterns
-    }
-    for target, text in sorted(used.items()):
-        path = settings.root / target
-        present = load.read_local_text(path) if path.exists() else None
-        if present is not None and present != text:
-            skipped.append(Problem(Position(target), "exists and differs; not copied"))
-        elif present is None:
-            writes[target] = text
-            click.echo(f"template  {target}")
-    for problem in skipped:
+    patterns = legacy.patterns(
+        old, lambda name: settings.display(old_templates / f"{name}.template")
+    )
+
+    def existing(relative: str) -> str | None:
+        path = settings.root / relative
+        return load.read_local_text(path) if path.exists() else None
+
+    planned = legacy.plan_import(
+        old,
+        patterns,
+        settings.display(settings.specs),
+        settings.display(settings.templates),
+        existing,
+    )
+    for line in planned.lines:
+        click.echo(line)
+    for problem in planned.skipped:
         click.echo(f"{problem.where}: {problem.message}", err=True)
     # All or nothing: every file is staged before any is renamed into place.
-    apply_creations(settings, writes, dry_run=dry_run)
+    apply_creations(settings, dict(planned.files), dry_run=dry_run)
     verb = "would write" if dry_run else "wrote"
-    say(f"dagsmith: {verb} {len(writes)} files; {len(skipped)} left alone")
-    if skipped:
+    say(
+        f"dagsmith: {verb} {len(planned.files)} files; {len(planned.skipped)} left alone"
+    )
+    if planned.skipped:
         sys.exit(EXIT_DRIFT)

@@ -25,9 +25,9 @@ QUIET = "dagsmith.quiet"
 DELAY = 1.0  # seconds before a run shows a progress line
 
 
-def color(text: str, **style: Any) -> str:
+def color(text: str, fg: str | None = None, bold: bool | None = None) -> str:
     """The text styled, unless NO_COLOR is set."""
-    return text if os.environ.get("NO_COLOR") else click.style(text, **style)
+    return text if os.environ.get("NO_COLOR") else click.style(text, fg=fg, bold=bold)
 
 
 def quiet() -> bool:
@@ -108,11 +108,11 @@ def folder_options(command: F) -> F:
         templates: str | None,
         out: str | None,
         quiet: bool,
-        **kwargs: Any,
-    ) -> Any:
+        **kwargs: object,
+    ) -> None:
         click.get_current_context().meta[QUIET] = quiet
         settings = load_settings(specs=specs, templates=templates, out=out)
-        return command(settings, **kwargs)
+        command(settings, **kwargs)
 
     return wrapper  # type: ignore[return-value]
 
