@@ -247,3 +247,20 @@ def test_an_unwritable_output_folder_is_a_clear_error(
     )
     assert "Traceback" not in result.output
     assert project.outputs() == before
+
+
+@pytest.mark.parametrize("ci", [False, True])
+def test_a_test_whose_airflow_is_missing_skips_locally_and_fails_in_ci(
+    monkeypatch: pytest.MonkeyPatch, ci: bool
+) -> None:
+    import conftest
+
+    class Item:
+        def get_closest_marker(self, name: str) -> object:
+            return name == "airflow" or None
+
+    monkeypatch.setattr(conftest.importlib.util, "find_spec", lambda name: None)
+    expected = pytest.fail.Exception if ci else pytest.skip.Exception
+    with pytest.raises(expected, match="Apache Airflow is not installed") as raised:
+        conftest.missing_requirement(Item(), ci=ci)  # type: ignore[arg-type]
+    assert raised.type is expected  # skipped locally, failed in CI
