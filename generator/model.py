@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypedDict
@@ -261,3 +261,56 @@ class Generated:
 
     target: Target
     output: Output
+
+
+class AirflowError(DagsmithError):
+    """Airflow could not be reached, refused a call, or the run failed: exit 1."""
+
+    exit_code = 1
+    summarize = False
+    transient = False  # a 5xx: the same read may succeed a moment later
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__([Problem(Position(where, 0, 0), message)])
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where Airflow's API is and how to sign in: a token, or a username and password.
+
+    Never read from specs; never printed.
+    """
+
+    url: str
+    token: str | None = None
+    username: str | None = None
+    password: str | None = None
+
+    def __repr__(self) -> str:
+        return f"Connection(url={self.url!r})"
+
+
+@dataclass(frozen=True)
+class Contract:
+    """A DAG's params, and where each one is declared (for messages)."""
+
+    params: Mapping[str, Mapping[str, Any]]
+    where: Callable[[str | None], Position]
+
+
+@dataclass(frozen=True)
+class RunStatus:
+    """A DAG run as Airflow reports it: its state and its task instances."""
+
+    dag_id: str
+    run_id: str
+    url: str
+    state: str
+    done: int = 0
+    total: int = 0
+    failed: tuple[str, ...] = ()
+
+    @property
+    def succeeded(self) -> bool:
+        """Whether the run finished with success."""
+        return self.state == "success"

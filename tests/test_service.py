@@ -20,8 +20,7 @@ from airflow_service import AirflowService
 from conftest import Project
 
 from generator import trigger
-from generator.model import ConfError
-from generator.runs import AirflowError
+from generator.model import AirflowError, ConfError
 
 pytestmark = [pytest.mark.airflow, pytest.mark.service]
 

@@ -13,9 +13,10 @@ import pytest
 from conftest import Project
 
 import generator
-from generator.model import ConfError, Position
+from generator.api import connection
+from generator.model import AirflowError, ConfError, Position
 from generator.params import check_conf
-from generator.runs import AirflowError, connection, trigger
+from generator.runs import trigger
 
 ENV = (
     "DAGSMITH_AIRFLOW_URL",
@@ -176,7 +177,7 @@ def test_the_function_is_the_packages_api() -> None:
 
 
 def test_the_function_checks_a_given_contract_before_any_call() -> None:
-    from generator.runs import Contract
+    from generator.model import Contract
 
     contract = Contract(
         {"n": {"default": 1, "type": "integer"}},

@@ -10,9 +10,9 @@ from typing import Any
 import click
 
 from .. import pipeline
+from ..api import ClientMissing
 from ..config import Settings
-from ..model import ConfError, InputError
-from ..runs import ClientMissing, Contract, RunStatus
+from ..model import ConfError, Contract, InputError, RunStatus
 from ..runs import trigger as start_run
 from .common import EXIT_FAILED, EXIT_INVALID, color, folder_options, quiet, say
 
