@@ -1,39 +1,58 @@
-"""What a run may reuse from the last successful one, kept in a local cache.
+"""What a run may reuse from the last successful one: the local cache and the record.
 
-Two tables, in one file per tool key (dagsmith's version and code, black's
-version and mode), as black keeps its cache: tool versions never enter the committed
-files, and a new version starts from an empty cache.
+What is known is kept under a tool key (dagsmith's version and code, black's
+version and mode): a new version starts from nothing. It lives in two places:
+
+- the local, uncommitted cache (`.dagsmith/cache/TOOL_KEY`), as black keeps
+  its own: it remembers what `check` learned too;
+- the record, committed beside the outputs (`generated_dags/.dagsmith-record`),
+  which `generate` rewrites with them: a fresh clone (every CI job) checks
+  without parsing or rendering. Tool versions stay out of the outputs'
+  headers: an upgrade that changes no body changes the record's tool line.
+
+What is known:
 
 - outputs: `inputs body` digest pairs that these tools produced. An existing
   output whose header records the spec's current inputs, whose body still has
-  its recorded digest, and whose pair is here, is exactly what rendering would
-  give: it is reused.
-- specs: per spec file, a key over its text, its defaults files and every
-  template file, and the targets (dag_id, template, namespace, output, inputs)
-  its documents gave. A file whose key is unchanged is not even parsed.
+  its recorded digest, and whose pair is known, is exactly what rendering
+  would give: it is reused.
+- specs: per spec file, a key over its text and its defaults files, and the
+  targets its documents gave, each with the key of its template as it was.
+  A file whose key and whose targets' template keys are unchanged is not
+  even parsed.
+- closures: for each template, the sources it is made of, so that its key is
+  computed without Jinja2 when nothing changed.
+- templates: the digest of the whole template set that a successful run
+  checked (local cache only): when it is unchanged, the templates are not
+  checked again.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
-from .header import actual_body_digest, recorded_digests
+from .header import HEADER_PREFIX, actual_body_digest, recorded_digests
+from .inputs import short_hash
 from .model import Generated, Target
+
+Closures = Mapping[str, tuple[str, ...]]
 
 
 @dataclass(frozen=True)
 class State:
-    """The local cache: reusable outputs and the targets of unchanged spec files."""
+    """What a run may reuse: see the module's docstring."""
 
     outputs: frozenset[str] = frozenset()
     specs: Mapping[str, tuple[str, tuple[Target, ...]]] = field(default_factory=dict)
+    closures: Closures = field(default_factory=dict)
+    templates: str = ""
 
 
 def output_entry(inputs: str, body: str) -> str:
-    """An outputs line: these inputs gave this body with the current tools."""
+    """An outputs entry: these inputs gave this body with the current tools."""
     return f"{inputs} {body}"
 
 
@@ -49,25 +68,35 @@ def reusable(content: bytes, inputs: str, state: State) -> bool:
 
 
 def settled(
-    keys: Mapping[str, str], state: State, existing: Mapping[str, bytes]
+    keys: Mapping[str, str],
+    template_keys: Mapping[str, str],
+    state: State,
+    existing: Mapping[str, bytes],
 ) -> dict[str, tuple[Target, ...]]:
-    """The spec files that need no parsing: unchanged, with every output reusable."""
+    """The spec files that need no parsing: unchanged, made with unchanged
+    templates, and with every output reusable."""
     found = {}
     for path, current in keys.items():
         key, targets = state.specs.get(path, ("", ()))
         if not targets or key != current:
             continue
-        outputs = [existing.get(t.output) for t in targets]
         if all(
-            o is not None and reusable(o, t.inputs, state)
-            for o, t in zip(outputs, targets, strict=True)
+            t.template_key == template_keys.get(t.template)
+            and (output := existing.get(t.output)) is not None
+            and reusable(output, t.inputs, state)
+            for t in targets
         ):
             found[path] = targets
     return found
 
 
-def next_state(keys: Mapping[str, str], files: Iterable[Generated]) -> State:
-    """The cache after a successful run that produced these files."""
+def next_state(
+    keys: Mapping[str, str],
+    files: Iterable[Generated],
+    closures: Closures,
+    templates: str,
+) -> State:
+    """What a successful run that produced these files knows."""
     by_spec: dict[str, list[Target]] = {}
     entries = set()
     for file in files:
@@ -75,29 +104,109 @@ def next_state(keys: Mapping[str, str], files: Iterable[Generated]) -> State:
         if recorded := recorded_digests(file.output.content):
             entries.add(output_entry(*recorded))
     specs = {path: (keys[path], tuple(found)) for path, found in by_spec.items()}
-    return State(frozenset(entries), specs)
+    return State(frozenset(entries), specs, dict(closures), templates)
+
+
+def combine(keys: Mapping[str, str], *states: State) -> State:
+    """What several caches know together: every output pair (each is a fact
+    about these tools), for each spec file the entry whose key is current, the
+    closures, and the first known template digest."""
+    outputs = frozenset().union(*(state.outputs for state in states))
+    specs: dict[str, tuple[str, tuple[Target, ...]]] = {}
+    closures: dict[str, tuple[str, ...]] = {}
+    for state in states:
+        for path, entry in state.specs.items():
+            known = specs.get(path)
+            if known is None or (known[0] != keys.get(path) == entry[0]):
+                specs[path] = entry
+        closures = {**state.closures, **closures}
+    templates = next((s.templates for s in states if s.templates), "")
+    return State(outputs, specs, closures, templates)
 
 
 def to_json(state: State) -> str:
-    """The cache as text."""
+    """The local cache as text."""
     specs = {
         path: {"key": key, "targets": [list(vars(t).values()) for t in targets]}
         for path, (key, targets) in sorted(state.specs.items())
     }
     # One line: without `indent`, json's C encoder writes it, ten times faster.
-    return json.dumps({"outputs": sorted(state.outputs), "specs": specs})
+    return json.dumps(
+        {
+            "outputs": sorted(state.outputs),
+            "specs": specs,
+            "closures": {k: list(v) for k, v in sorted(state.closures.items())},
+            "templates": state.templates,
+        }
+    )
 
 
 def from_json(text: str) -> State:
-    """The cache from text; an empty one when it is none, or not what to_json wrote."""
+    """The local cache from text; nothing when there is none, or not what to_json wrote."""
     if not text:
         return State()
     try:
         data: Any = json.loads(text)
         specs = {
-            path: (entry["key"], tuple(Target(*fields) for fields in entry["targets"]))
+            path: (entry["key"], tuple(Target(*f) for f in entry["targets"]))
             for path, entry in data["specs"].items()
         }
-        return State(frozenset(data["outputs"]), specs)
+        closures = {k: tuple(v) for k, v in data["closures"].items()}
+        return State(frozenset(data["outputs"]), specs, closures, data["templates"])
     except (ValueError, KeyError, TypeError, AttributeError):
         return State()
+
+
+RECORD_HEAD = (
+    f"{HEADER_PREFIX}the specs: the tool and digests behind this folder. DO NOT EDIT.\n"
+    "# `dagsmith check` trusts an output listed here on a fresh clone; "
+    "`dagsmith generate` rewrites this file.\n"
+)
+_TARGET_FIELDS = [f.name for f in fields(Target) if f.name != "spec"]
+
+
+def to_record(tool: str, state: State) -> bytes:
+    """The record of an output folder: JSON lines, one per template and per
+    output, then a check line.
+
+    A line per output keeps diffs and merges small; the check line (a digest
+    of the lines above) makes a hand edit show.
+    """
+    bodies = dict(entry.split(" ") for entry in state.outputs)
+    lines = [json.dumps(["tool", tool])]
+    lines += [
+        json.dumps(["template", name, *closure])
+        for name, closure in sorted(state.closures.items())
+    ]
+    for path, (key, targets) in sorted(state.specs.items()):
+        for t in targets:
+            values = [getattr(t, name) for name in _TARGET_FIELDS]
+            lines.append(json.dumps(["spec", path, key, *values, bodies[t.inputs]]))
+    text = "".join(f"{line}\n" for line in lines)
+    check = json.dumps(["check", short_hash(text, length=32)])
+    return f"{RECORD_HEAD}{text}{check}\n".encode()
+
+
+def from_record(content: bytes) -> tuple[str, State]:
+    """(tool key, what it knows) from a record; nothing when it is not one, or
+    was edited by hand."""
+    try:
+        text = content.decode("utf-8").removeprefix(RECORD_HEAD)
+        body, _, last = text.rstrip("\n").rpartition("\n")
+        if json.loads(last) != ["check", short_hash(body + "\n", length=32)]:
+            return "", State()
+        rows: list[Any] = [json.loads(line) for line in body.splitlines()]
+        kind, tool = rows[0]
+        closures = {r[1]: tuple(r[2:]) for r in rows[1:] if r[0] == "template"}
+        table: dict[str, tuple[str, list[Target]]] = {}
+        outputs = set()
+        for _, path, key, *values, body_digest in (r for r in rows if r[0] == "spec"):
+            target = Target(spec=path, **dict(zip(_TARGET_FIELDS, values, strict=True)))
+            table.setdefault(path, (key, []))[1].append(target)
+            outputs.add(output_entry(target.inputs, body_digest))
+    except (ValueError, TypeError, IndexError, UnicodeDecodeError):
+        return "", State()
+    if kind != "tool":
+        return "", State()
+    specs = {path: (key, tuple(targets)) for path, (key, targets) in table.items()}
+    return str(tool), State(frozenset(outputs), specs, closures)

@@ -92,7 +92,8 @@ def key_hash(*parts: str) -> str:
 
 
 def templates_fingerprint(templates: TemplateSet) -> str:
-    """A digest of every template, partial and contract."""
+    """A digest of every template, partial and contract: when it is the one a
+    successful run saw, the templates need no checking again."""
     parts = [
         f"{name}\0{text}" for name, text in sorted(templates.jinja_sources.items())
     ]
@@ -103,12 +104,32 @@ def templates_fingerprint(templates: TemplateSet) -> str:
     return key_hash(templates.root, *parts)
 
 
-def spec_key(source: SpecSource, sources: SpecSources, fingerprint: str) -> str:
-    """A digest of all that a spec file's targets depend on."""
+def spec_key(source: SpecSource, sources: SpecSources) -> str:
+    """A digest of a spec file and the defaults files that apply to it."""
     chain = [f"{d.path}\0{d.text}" for d in sources.chain(source)]
-    return key_hash(source.path, source.text or "", *chain, fingerprint)
+    return key_hash(source.path, source.text or "", *chain)
 
 
-def spec_keys(sources: SpecSources, fingerprint: str) -> dict[str, str]:
+def template_key(templates: TemplateSet, name: str, closure: Sequence[str]) -> str:
+    """A digest of a template as its outputs depend on it: its own text, the
+    sources in its closure (what it includes, imports or extends), its contract."""
+    template = templates.templates[name]
+    parts = [name, template.kind, template.source]
+    for source in closure:
+        parts += [source, templates.jinja_sources.get(source, "\0missing")]
+    if template.contract is not None:
+        parts.append(repr(template.contract.data))
+    return key_hash(*parts)
+
+
+def closure_of(templates: TemplateSet, name: str) -> tuple[str, ...]:
+    """The Jinja2 sources a selectable template is made of (none for a legacy one)."""
+    template = templates.templates[name]
+    if template.kind == "legacy":
+        return ()
+    return template_closure(templates, template.path.removeprefix(f"{templates.root}/"))
+
+
+def spec_keys(sources: SpecSources) -> dict[str, str]:
     """The key of every spec file."""
-    return {s.path: spec_key(s, sources, fingerprint) for s in sources.specs}
+    return {s.path: spec_key(s, sources) for s in sources.specs}

@@ -10,6 +10,7 @@ from typing import Any
 
 from .config import Settings
 from .model import (
+    RECORD,
     Document,
     Position,
     Problem,
@@ -324,14 +325,15 @@ def _pair(
 
 
 def load_outputs(folder: Path) -> dict[str, bytes]:
-    """Every `.py` file in an output (or dags) folder, by path relative to it."""
+    """Every `.py` file in an output (or dags) folder, and its record, by path
+    relative to it."""
     if not folder.is_dir():
         return {}
     top = os.fspath(folder)
     found = {}
     for relative in walk_relative(folder):
         name = relative.rpartition("/")[2]
-        if name.endswith(".py") and not name.startswith("."):
+        if (name.endswith(".py") and not name.startswith(".")) or relative == RECORD:
             with open(os.path.join(top, relative), "rb") as file:
                 found[relative] = file.read()
     return found

@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypedDict
 
+# The committed record of the output folder: the tool and the digests that
+# produced it (see cache.py). Not a .py file: Airflow never parses it.
+RECORD = ".dagsmith-record"
+
 # A path into a YAML document: the keys and list indexes from its root.
 ValuePath = tuple[Any, ...]
 
@@ -197,6 +201,11 @@ class Change:
     old: bytes | None
     new: bytes | None
 
+    @property
+    def is_dag(self) -> bool:
+        """Whether the file is a DAG file, rather than the folder's record."""
+        return self.path.endswith(".py")
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -229,6 +238,7 @@ class Target:
     spec: str
     output: str
     inputs: str
+    template_key: str  # the template as it was: inputs.template_key
 
 
 @dataclass(frozen=True)

@@ -28,13 +28,16 @@ from .dagbag import DagBagReport, parse_in_airflow
 from .format import format_source, mode_key
 from .header import header, is_owned
 from .inputs import (
+    closure_of,
     inputs_digest,
     spec_keys,
     template_closure,
+    template_key,
     templates_fingerprint,
     tool_key,
 )
 from .model import (
+    RECORD,
     Generated,
     InputError,
     Output,
@@ -66,7 +69,14 @@ class Build:
     rendered: int
     state: cache.State
     tool: str  # the cache's key: dagsmith's and black's versions and code
-    learned: bool  # whether `state` differs from the cache this run started from
+    learned: bool  # whether `state` differs from the local cache this run read
+
+    @property
+    def wanted(self) -> tuple[Output, ...]:
+        """What the output folder should hold: every output, and its record."""
+        if not self.files:
+            return ()
+        return (*self.outputs, Output(RECORD, cache.to_record(self.tool, self.state)))
 
     @property
     def targets(self) -> tuple[Target, ...]:
@@ -98,17 +108,25 @@ def build(
     caches = load.read_caches(settings.state / "cache") if incremental else {}
     # 2. Compute the keys.
     tool = tool_key(__version__, load.read_own_code(), mode_key())
-    keys = spec_keys(sources, templates_fingerprint(templates))
-    state = cache.from_json(caches.get(tool, ""))
+    keys = spec_keys(sources)
+    fingerprint = templates_fingerprint(templates)
+    local = cache.from_json(caches.get(tool, ""))
+    recorded_tool, recorded = cache.from_record(existing.get(RECORD, b""))
+    trusted = recorded if incremental and recorded_tool == tool else cache.State()
+    state = cache.combine(keys, local, trusted)
     # 3. Decide what can be reused.
-    kept = {} if template_problems else cache.settled(keys, state, existing)
-    # 4. Validate what is not reused.
-    specs, problems = _validate(sources, templates, kept)
+    template_keys = _known_template_keys(templates, state.closures)
+    kept = (
+        {} if template_problems else cache.settled(keys, template_keys, state, existing)
+    )
+    # 4. Validate what is not reused; templates unless a run already passed them.
+    checked = state.templates == fingerprint
+    specs, problems = _validate(sources, templates, kept, checked)
     if kept and (problems or _clashes(kept, specs)):
         kept = {}  # report every problem with its line: validate every spec
-        specs, problems = _validate(sources, templates, kept)
+        specs, problems = _validate(sources, templates, kept, checked)
     problems = [*template_problems, *problems]
-    if not kept:  # else the templates are unchanged since a run they passed
+    if not checked:
         from .render import check_templates
 
         problems += check_templates(templates)
@@ -118,21 +136,54 @@ def build(
     if problems or failed:
         raise InputError([*problems, *failed])
     files = _in_spec_order(sources, [*reused, *made, *_kept(kept, existing)])
-    learned = cache.next_state(keys, files)
-    return Build(files, len(jobs), learned, tool, learned != state)
+    closures = _closures(templates, files, state.closures, kept)
+    learned = cache.next_state(keys, files, closures, fingerprint)
+    return Build(files, len(jobs), learned, tool, learned != local)
+
+
+def _known_template_keys(
+    templates: TemplateSet, closures: cache.Closures
+) -> dict[str, str]:
+    """Each template's key over the closure a cache knows for it: no Jinja2 needed,
+    and a closure whose sources changed gives a key that matches nothing."""
+    return {
+        name: template_key(templates, name, closure)
+        for name, closure in closures.items()
+        if name in templates.templates
+    }
+
+
+def _closures(
+    templates: TemplateSet,
+    files: Iterable[Generated],
+    known: cache.Closures,
+    kept: Mapping[str, tuple[Target, ...]],
+) -> dict[str, tuple[str, ...]]:
+    """The closure of every template the outputs use: the known one where a kept
+    spec proved it current, else found by parsing."""
+    current = {t.template for targets in kept.values() for t in targets}
+    return {
+        name: known[name] if name in current else closure_of(templates, name)
+        for name in sorted({f.target.template for f in files})
+    }
 
 
 def _validate(
-    sources: SpecSources, templates: TemplateSet, kept: Mapping[str, object]
+    sources: SpecSources,
+    templates: TemplateSet,
+    kept: Mapping[str, object],
+    contracts_checked: bool,
 ) -> tuple[list[Spec], list[Problem]]:
     """The valid specs of the files not kept, and every problem found in them."""
     fresh = [s for s in sources.specs if s.path not in kept]
     if kept and not fresh:
         return [], []
     loaded = load.parse_specs(sources, fresh)
-    # Unchanged spec files mean unchanged templates: their contracts passed.
     specs, invalid = validate(
-        loaded.documents, loaded.defaults, templates, contracts_checked=bool(kept)
+        loaded.documents,
+        loaded.defaults,
+        templates,
+        contracts_checked=contracts_checked,
     )
     return specs, [*loaded.problems, *invalid]
 
@@ -165,6 +216,9 @@ def _reuse_or_render(
             spec.path,
             spec.output,
             inputs_digest(spec, templates),
+            template_key(
+                templates, spec.template, closure_of(templates, spec.template)
+            ),
         )
         old = existing.get(spec.output)
         if old is not None and cache.reusable(old, target.inputs, state):
@@ -236,7 +290,7 @@ def load_and_validate(
 
     sources = load.read_spec_sources(settings)
     templates, template_problems = load.load_templates(settings)
-    specs, problems = _validate(sources, templates, {})
+    specs, problems = _validate(sources, templates, {}, contracts_checked=False)
     return (
         specs,
         templates,
@@ -281,7 +335,7 @@ def status(
     if existing is None:
         existing = load.load_outputs(settings.out)
     built = build(settings, progress, existing)
-    changes = plan_folder(settings.display(settings.out), built.outputs, existing)
+    changes = plan_folder(settings.display(settings.out), built.wanted, existing)
     return built, changes
 
 
@@ -367,7 +421,7 @@ def deploy(
     wanted = tuple(
         Output(path, content)
         for path, content in sorted(existing.items())
-        if is_owned(content)
+        if is_owned(content) and path != RECORD  # the record stays in the repository
     )
     shown = settings.display(target)
     if dry_run:

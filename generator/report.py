@@ -18,9 +18,10 @@ Graphs = tuple[dict[str, TaskGraph], dict[str, TaskGraph]]
 
 
 def unified_diff(plan: Plan) -> str:
-    """The plan's pending changes as one unified diff, paths relative to the project root."""
+    """The plan's pending changes to DAG files as one unified diff, paths relative
+    to the project root. The record is left out: it is digests, derived."""
     chunks: list[str] = []
-    for change in plan.pending:
+    for change in (c for c in plan.pending if c.is_dag):
         old = (change.old or b"").decode("utf-8", "replace").splitlines(keepends=True)
         new = (change.new or b"").decode("utf-8", "replace").splitlines(keepends=True)
         path = f"{plan.out}/{change.path}"
@@ -80,8 +81,10 @@ def markdown_summary(plan: Plan, graphs: Graphs | None) -> str:
     `graphs`: the task graphs of the pending files before and after, or None
     when Airflow was not there to build them.
     """
-    pending = plan.pending
-    counts = {k: len(plan.of_kind(k)) for k in ("create", "update", "remove")}
+    pending = tuple(c for c in plan.pending if c.is_dag)
+    counts = {
+        k: sum(c.kind == k for c in pending) for k in ("create", "update", "remove")
+    }
     lines = [
         f"### dagsmith: {counts['create']} DAGs added, {counts['update']} changed, "
         f"{counts['remove']} removed",
@@ -125,12 +128,19 @@ def markdown_summary(plan: Plan, graphs: Graphs | None) -> str:
 
 
 def counts(plan: Plan, verbs: tuple[str, str, str]) -> str:
-    """`2 created, 1 updated, 0 removed, 5 unchanged`, in the verbs given."""
-    created, updated, removed = (
-        len(plan.of_kind(k)) for k in ("create", "update", "remove")
+    """`2 created, 1 updated, 0 removed, 5 unchanged` DAG files, in the verbs
+    given, and `; record updated` when the folder's record is all that changes."""
+    dags = [c for c in plan.changes if c.is_dag]
+    kinds = ("create", "update", "remove", "unchanged")
+    created, updated, removed, unchanged = (
+        sum(c.kind == k for c in dags) for k in kinds
     )
-    unchanged = len(plan.of_kind("unchanged"))
-    return (
+    text = (
         f"{created} {verbs[0]}, {updated} {verbs[1]}, {removed} {verbs[2]}, "
         f"{unchanged} unchanged"
     )
+    # The record changes with every output; said alone, it explains an exit 1.
+    verb = dict(zip(kinds, verbs, strict=False))
+    if not any(c.is_dag for c in plan.pending):
+        text += "".join(f"; record {verb[c.kind]}" for c in plan.pending)
+    return text

@@ -13,6 +13,11 @@ from generator.config import load_settings
 from generator.load import load_outputs
 
 
+def dags(outputs: dict[str, bytes]) -> dict[str, bytes]:
+    """The DAG files of an output folder, without its record."""
+    return {path: content for path, content in outputs.items() if path.endswith(".py")}
+
+
 def build(**kwargs: object) -> pipeline.Build:
     settings = load_settings()
     return pipeline.build(settings, existing=load_outputs(settings.out), **kwargs)  # type: ignore[arg-type]
@@ -63,8 +68,10 @@ def test_new_tool_versions_rerender_but_rewrite_nothing(
     monkeypatch.setattr(pipeline, "mode_key", lambda: "black 99.0 (a new release)")
     assert build().rendered == 8  # the old cache says nothing about the new tools
     result = project.run("generate")
-    assert "0 created, 0 updated, 0 removed, 8 unchanged" in result.stderr
-    assert project.outputs() == before
+    assert (
+        "0 created, 0 updated, 0 removed, 8 unchanged; record updated" in result.stderr
+    )
+    assert dags(project.outputs()) == dags(before)  # only the record's tool line moved
     assert (
         len(list((project.root / ".dagsmith/cache").iterdir())) == 1
     )  # the old one dropped
@@ -79,8 +86,8 @@ def test_a_change_to_dagsmith_code_rerenders_but_rewrites_nothing(
     own_code = load.read_own_code
     monkeypatch.setattr(load, "read_own_code", lambda: [*own_code(), b"# a local edit"])
     assert build().rendered == 8  # same version number, different code
-    assert "8 unchanged" in project.run("generate").stderr
-    assert project.outputs() == before
+    assert "8 unchanged; record updated" in project.run("generate").stderr
+    assert dags(project.outputs()) == dags(before)
 
 
 def test_unchanged_contracts_are_not_checked_again(
@@ -110,11 +117,22 @@ def test_a_contract_broken_after_a_good_run_is_reported(project: Project) -> Non
     assert project.outputs() == before
 
 
-def test_a_corrupt_cache_is_ignored(project: Project) -> None:
+def test_a_corrupt_cache_or_record_is_ignored(project: Project) -> None:
     project.run("generate")
     for cache in (project.root / ".dagsmith/cache").iterdir():
         cache.write_text("{not json")
+    assert build().rendered == 0  # the committed record still knows every output
+    assert project.run("check").exit_code == 0
+    for cache in (project.root / ".dagsmith/cache").iterdir():
+        cache.write_text("{not json")
+    record = project.root / "generated_dags/.dagsmith-record"
+    head = record.read_text().split("\n", 1)[
+        0
+    ]  # its header: still dagsmith's to rewrite
+    record.write_text(f"{head}\n<<<<<<< a merge conflict\n")
     assert build().rendered == 8
+    assert "record to update" in project.run("check").stderr
+    assert project.run("generate").exit_code == 0
     assert project.run("check").exit_code == 0
 
 

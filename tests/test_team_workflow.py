@@ -156,6 +156,9 @@ def test_github_workflow_checks_verifies_then_deploys_main() -> None:
     assert runs["check"] == [install, "dagsmith check"]
     assert runs["verify"] == [install, "dagsmith verify"]
     assert runs["deploy"] == [install, 'dagsmith deploy --to "${{ vars.DAGS_FOLDER }}"']
+    for job in jobs.values():  # pip's downloads are kept between runs
+        (python,) = [s for s in job["steps"] if "setup-python" in s.get("uses", "")]
+        assert python["with"]["cache"] == "pip"
     # Unset, the requirement installs this checkout, so the workflow runs here too.
     assert workflow["env"]["DAGSMITH_REQUIREMENT"].endswith("|| '.[airflow]' }}")
     for scripts in runs.values():
@@ -175,6 +178,8 @@ def test_gitlab_pipeline_checks_verifies_then_deploys_main() -> None:
         "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $DAGS_FOLDER"
     ]
     assert any("merge_request_event" in r["if"] for r in pipeline["check"]["rules"])
+    assert pipeline["variables"]["PIP_CACHE_DIR"] == "$CI_PROJECT_DIR/.cache/pip"
+    assert pipeline["default"]["cache"]["paths"] == [".cache/pip"]
     assert pipeline["default"]["before_script"] == [
         'pip install "${DAGSMITH_REQUIREMENT:-.[airflow]}"'
     ]
