@@ -1,14 +1,16 @@
 """Runs inside a subprocess with Airflow installed: parse DAG files, report as JSON.
 
 `python -m generator.airflow_probe REPORT FILE...` writes to REPORT, for each
-file, the DAG ids it defines, its import error, and how long it took to parse.
-Kept apart so dagsmith itself never imports Airflow.
+file, the DAG ids it defines, its import error, and how long it took to parse;
+with DAGSMITH_PROBE_SERIALIZE=1, each DAG's serialized form and hash too, as
+Airflow stores them. Kept apart so dagsmith itself never imports Airflow.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import os
 import sys
 import time
 from typing import Any
@@ -42,6 +44,17 @@ def graph(dag: Any) -> dict[str, Any]:  # noqa: ANN401  an Airflow DAG, untyped 
     return {"tasks": tasks, "edges": edges}
 
 
+def serialized(dag: Any) -> dict[str, Any]:  # noqa: ANN401  an Airflow DAG
+    """The DAG's serialized form and hash: what Airflow stores as a DAG version."""
+    objects = importlib.import_module("airflow.serialization.serialized_objects")
+    model = importlib.import_module("airflow.models.serialized_dag")
+    if hasattr(objects, "LazyDeserializedDAG"):  # Airflow 3
+        lazy = objects.LazyDeserializedDAG.from_dag(dag)
+        return {"hash": lazy.hash, "data": lazy.data}
+    data = objects.SerializedDAG.to_dict(dag)  # Airflow 2
+    return {"hash": model.SerializedDagModel.hash(data), "data": data}
+
+
 def probe(paths: list[str]) -> dict[str, Any]:
     """Parse each file in one DagBag; its DAG ids, import error and parse time."""
     airflow = importlib.import_module("airflow")
@@ -69,6 +82,11 @@ def probe(paths: list[str]) -> dict[str, Any]:
                 "error": "\n".join(new_errors) or None,
                 "seconds": seconds,
                 "graphs": {dag.dag_id: graph(dag) for dag in dags},
+                "serialized": (
+                    {dag.dag_id: serialized(dag) for dag in dags}
+                    if os.environ.get("DAGSMITH_PROBE_SERIALIZE")
+                    else {}
+                ),
             }
         )
     return {"airflow": airflow.__version__, "files": files}

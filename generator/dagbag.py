@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import airflow_probe
 
@@ -42,6 +43,8 @@ class Parsed:
     error: str | None
     seconds: float
     graphs: Mapping[str, TaskGraph] = field(default_factory=dict)
+    # dag_id -> {"hash", "data"}: Airflow's serialized form, when asked for.
+    serialized: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -57,9 +60,18 @@ class AirflowMissing(Exception):
 
 
 def parse_in_airflow(
-    folder: Path, files: list[str], python: str = sys.executable
+    folder: Path,
+    files: list[str],
+    python: str = sys.executable,
+    *,
+    hash_seed: str | None = None,
+    serialize: bool = False,
 ) -> DagBagReport:
-    """Parse files (relative to folder) in a DagBag, in a subprocess with a throwaway home."""
+    """Parse files (relative to folder) in a DagBag, in a subprocess with a throwaway home.
+
+    `hash_seed` fixes the subprocess's PYTHONHASHSEED; `serialize` adds each
+    DAG's serialized form and hash.
+    """
     with tempfile.TemporaryDirectory(prefix="dagsmith-airflow-") as home:
         report = Path(home) / "report.json"
         env = {
@@ -67,6 +79,8 @@ def parse_in_airflow(
             "AIRFLOW_HOME": home,
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__DAGS_FOLDER": str(folder),
+            **({"PYTHONHASHSEED": hash_seed} if hash_seed is not None else {}),
+            **({"DAGSMITH_PROBE_SERIALIZE": "1"} if serialize else {}),
         }
         # The probe runs in the output folder: make a relative interpreter path absolute.
         executable = os.path.abspath(python) if os.sep in python else python
@@ -109,6 +123,7 @@ def parse_in_airflow(
                     )
                     for dag_id, g in f["graphs"].items()
                 },
+                f.get("serialized", {}),
             )
             for f in data["files"]
         ),

@@ -18,6 +18,7 @@ run that reuses every output (a pre-commit hook, most of the time) needs none.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,7 +54,7 @@ from .model import (
 )
 from .plan import make_plan
 from .validate import validate
-from .verify import check_parsed, compile_problem
+from .verify import check_parsed, check_stable, compile_problem
 from .workers import Progress, produce_all
 
 
@@ -382,11 +383,33 @@ def verify(settings: Settings, python: str) -> DagBagReport:
         for s in specs
         if s.output not in present
     ]
-    report = parse_in_airflow(settings.out, sorted(present), python)
-    failed = missing + check_parsed(specs, out, report)
+    report, again = _parse_twice(settings.out, sorted(present), python)
+    failed = [
+        *missing,
+        *check_parsed(specs, out, report),
+        *check_stable(specs, out, report, again),
+    ]
     if failed:
         raise VerifyError(failed)
     return report
+
+
+def _parse_twice(
+    folder: Path, files: list[str], python: str
+) -> tuple[DagBagReport, DagBagReport]:
+    """Two parses in separate processes, with different hash seeds and a moment
+    apart, side by side: a DAG that differs between them is not stable."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(
+            parse_in_airflow, folder, files, python, hash_seed="1", serialize=True
+        )
+        time.sleep(0.2)
+        second = pool.submit(
+            parse_in_airflow, folder, files, python, hash_seed="2", serialize=True
+        )
+        return first.result(), second.result()
 
 
 def deploy(

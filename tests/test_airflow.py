@@ -73,3 +73,35 @@ def test_verify_without_airflow_says_how_to_install_it(project: Project) -> None
     result = project.run("verify", "--python", str(bare))
     assert result.exit_code == 2
     assert "pip install 'dagsmith[airflow]'" in result.stderr
+
+
+UNSTABLE = REPO / "tests" / "fixtures" / "unstable"
+
+
+@pytest.mark.parametrize(
+    ("template", "field"),
+    [
+        ("now", "(start_date)"),
+        ("unsorted", "(task start.downstream_task_ids[0])"),
+        ("randomid", "(task_group.children.run_"),
+    ],
+)
+def test_verify_fails_on_a_dag_that_changes_between_parses(
+    empty_project: Project, template: str, field: str
+) -> None:
+    (empty_project.root / "templates" / f"{template}.py.j2").write_text(
+        (UNSTABLE / f"{template}.py.j2").read_text()
+    )
+    empty_project.write(
+        f"specs/{template}.yaml",
+        f"dag_id: u_{template}\ntemplate: {template}\nnamespace: u\nmaster_dict: {{}}\n",
+    )
+    assert empty_project.run("generate").exit_code == 0
+    result = empty_project.run("verify")
+    assert result.exit_code == 1
+    (line,) = [x for x in result.stderr.splitlines() if x.startswith("generated_dags/")]
+    assert line.startswith(
+        f"generated_dags/u/u_{template}.py:1:1: DAG 'u_{template}' changes between two "
+        f"parses {field}"
+    )
+    assert line.endswith(f"(spec specs/{template}.yaml)")
