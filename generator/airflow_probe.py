@@ -51,8 +51,9 @@ def serialized(dag: Any) -> dict[str, Any]:  # noqa: ANN401  an Airflow DAG
     if hasattr(objects, "LazyDeserializedDAG"):  # Airflow 3
         lazy = objects.LazyDeserializedDAG.from_dag(dag)
         return {"hash": lazy.hash, "data": lazy.data}
-    data = objects.SerializedDAG.to_dict(dag)  # Airflow 2
-    return {"hash": model.SerializedDagModel.hash(data), "data": data}
+    # Airflow 2: the model computes the hash when it is made (no database needed).
+    data = objects.SerializedDAG.to_dict(dag)
+    return {"hash": model.SerializedDagModel(dag).dag_hash, "data": data}
 
 
 def probe(paths: list[str]) -> dict[str, Any]:
