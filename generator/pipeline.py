@@ -67,6 +67,7 @@ class Build:
     """What every spec yields, in spec order, and the cache that records it."""
 
     files: tuple[Generated, ...]
+    templates: TemplateSet
     rendered: int
     state: cache.State
     tool: str  # the cache's key: dagsmith's and black's versions and code
@@ -139,7 +140,7 @@ def build(
     files = _in_spec_order(sources, [*reused, *made, *_kept(kept, existing)])
     closures = _closures(templates, files, state.closures, kept)
     learned = cache.next_state(keys, files, closures, fingerprint)
-    return Build(files, len(jobs), learned, tool, learned != local)
+    return Build(files, templates, len(jobs), learned, tool, learned != local)
 
 
 def _known_template_keys(

@@ -114,6 +114,7 @@ for command in (
     author.schema,
     author.import_,
     ship.verify,
+    ship.lint,
     ship.graph,
     ship.deploy,
     runs.trigger,

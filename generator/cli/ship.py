@@ -1,4 +1,4 @@
-"""Commands that take the output to Airflow: verify, graph, deploy."""
+"""Commands that take the output to Airflow: verify, lint, graph, deploy."""
 
 from __future__ import annotations
 
@@ -190,3 +190,41 @@ def graph(settings: Settings, target: str, fmt: str, python: str) -> None:
         )
         sys.exit(EXIT_INVALID)
     click.echo(svg.stdout, nl=False)
+
+
+@click.command()
+@folder_options
+def lint(settings: Settings) -> None:
+    """List what Airflow 3 removed or moved, against the template line that wrote it.
+
+    Runs ruff's Airflow rules over the outputs as they would be generated:
+    AIR301 and AIR302 (removed and moved APIs) fail the run (exit 1); AIR311
+    and AIR312 (suggested updates) are warnings. Each finding is said once
+    per template line, in the template's own terms.
+
+    \b
+    Example:
+      dagsmith lint
+    """
+    from ..lint import RuffMissing, findings, run_ruff
+
+    built, _ = pipeline.status(settings)  # reuses outputs that are up to date
+    try:
+        rows = run_ruff({f.output.path: f.output.content for f in built.files})
+    except RuffMissing as error:
+        say(f"dagsmith: {error}")
+        sys.exit(EXIT_INVALID)
+    found = findings(rows, built.files, built.templates, settings.display(settings.out))
+    for finding in found:
+        label = "" if finding.is_error else color(" warning:", fg="yellow")
+        click.echo(f"{color(str(finding.where), bold=True)}:{label} {finding.message}")
+    errors = sum(f.is_error for f in found)
+    if not found:
+        say(f"dagsmith: {len(built.files)} DAGs use nothing that Airflow 3 removed")
+        return
+    say(
+        f"dagsmith: {errors} removed or moved in Airflow 3, "
+        f"{len(found) - errors} suggested updates"
+    )
+    if errors:
+        sys.exit(EXIT_DRIFT)

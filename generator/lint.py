@@ -1,0 +1,144 @@
+"""`dagsmith lint`: what Airflow 3 removed or moved, found by ruff's Airflow rules,
+and said against the template line that wrote it.
+
+ruff (pinned, like black) checks the outputs as they would be generated:
+AIR301 and AIR302 (removed and moved APIs) are errors, AIR311 and AIR312
+(suggested updates) warnings. A finding is reported once per template line,
+however many outputs that line wrote; where the line cannot be found in the
+template, at the output's line, naming its spec.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .model import Generated, Position, TemplateSet
+
+RULES = ("AIR301", "AIR302", "AIR311", "AIR312")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+ERRORS = ("AIR301", "AIR302")
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One thing to change for Airflow 3, where it is written."""
+
+    where: Position
+    code: str
+    message: str
+
+    @property
+    def is_error(self) -> bool:
+        """Removed or moved in Airflow 3 (as opposed to a suggested update)."""
+        return self.code in ERRORS
+
+
+class RuffMissing(Exception):
+    """ruff cannot be run."""
+
+
+def run_ruff(outputs: Mapping[str, bytes]) -> list[dict[str, object]]:
+    """ruff's Airflow 3 findings over these files (by output path), as JSON rows
+    whose `filename` is the output path."""
+    try:
+        from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]
+    except ImportError:
+        raise RuffMissing("dagsmith lint needs ruff: pip install dagsmith") from None
+    with tempfile.TemporaryDirectory(prefix="dagsmith-lint-") as scratch:
+        folder = Path(scratch)
+        for relative, content in outputs.items():
+            (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+            (folder / relative).write_bytes(content)
+        command = [
+            str(find_ruff_bin()),
+            "check",
+            "--isolated",
+            "--no-cache",
+            "--preview",
+            "--exit-zero",
+            "--output-format=json",
+            f"--select={','.join(RULES)}",
+            *sorted(outputs),
+        ]
+        result = subprocess.run(
+            command, cwd=folder, capture_output=True, text=True, check=False
+        )
+        if result.returncode != 0:
+            raise RuffMissing(f"ruff failed: {result.stderr.strip()[-500:]}")
+        rows: list[dict[str, object]] = json.loads(result.stdout or "[]")
+    for row in rows:
+        row["filename"] = Path(str(row["filename"])).relative_to(folder).as_posix()
+    return rows
+
+
+def findings(
+    rows: Iterable[Mapping[str, object]],
+    files: Iterable[Generated],
+    templates: TemplateSet,
+    out: str,
+) -> list[Finding]:
+    """Each ruff row against its template's line; one per template line and rule."""
+    by_output = {f.output.path: f for f in files}
+    found = set()
+    for row in rows:
+        file = by_output[str(row["filename"])]
+        template = templates.templates[file.target.template]
+        location = row["location"]
+        assert isinstance(location, dict)
+        line = file.output.content.decode("utf-8").splitlines()[location["row"] - 1]
+        where = _template_line(template.source, line, _segment(row, line))
+        message = _message(row)
+        if where is None:
+            at = Position(f"{out}/{file.output.path}", location["row"])
+            message += (
+                f" (rendered from {file.target.spec}; not found in {template.path})"
+            )
+        else:
+            at = Position(template.path, where)
+        found.add(Finding(at, str(row["code"]), message))
+    return sorted(found)
+
+
+def _segment(row: Mapping[str, object], line: str) -> str:
+    """The text ruff points at on the output line (a name, an argument)."""
+    start, end = row["location"], row["end_location"]
+    assert isinstance(start, dict)
+    assert isinstance(end, dict)
+    if start["row"] != end["row"]:
+        return line.strip()
+    return line[start["column"] - 1 : end["column"] - 1]
+
+
+def _template_line(source: str, line: str, segment: str) -> int | None:
+    """The template line that wrote an output line: the same text, else, of the
+    lines holding what ruff points at, the one sharing the most names with it
+    (black may have split or joined the line)."""
+    lines = source.splitlines()
+    for number, text in enumerate(lines, 1):
+        if text.strip() == line.strip():
+            return number
+    names = set(_NAME.findall(line)) - {segment}
+    shared = {
+        number: len(names & set(_NAME.findall(text)))
+        for number, text in enumerate(lines, 1)
+        if segment and segment in text
+    }
+    # A line that shares nothing but the segment did not write this one (the
+    # name may come from a filter's output, say).
+    best = max(shared, key=lambda n: (shared[n], -n), default=None)
+    return best if best is not None and shared[best] else None
+
+
+def _message(row: Mapping[str, object]) -> str:
+    """ruff's message, with its fix when it has one, and the rule."""
+    message = str(row["message"]).replace("`", "").rstrip("; .")
+    fix = row.get("fix")
+    if isinstance(fix, dict) and fix.get("message"):
+        message += f"; {str(fix['message']).replace('`', '').rstrip('; .')}"
+    return f"{message} ({row['code']})"
