@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 USER, PASSWORD = "admin", "admin"
+BUNDLE = "generated-dags"
 STARTUP_TIMEOUT = 180.0
 
 
@@ -66,6 +67,14 @@ class AirflowService:
         quoted = urllib.request.quote(run_id, safe="")
         path = f"/dags/{dag_id}/dagRuns/{quoted}/taskInstances?limit=1000"
         return list(self.api("GET", path)[1]["task_instances"])
+
+    def dag_hashes(self) -> dict[str, str]:
+        """Each DAG's serialized hash, as Airflow stored it (its metadata database)."""
+        import sqlite3
+
+        uri = f"file:{self.home / 'airflow.db'}?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=30)) as db:
+            return dict(db.execute("SELECT dag_id, dag_hash FROM serialized_dag"))
 
     def wait_for_dags(self, dag_ids: set[str], timeout: float = 90.0) -> None:
         """Until Airflow serves every one of these DAGs."""
@@ -141,6 +150,17 @@ def start(root: Path) -> AirflowService:
         "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
         # Two cores: a few task processes at a time keep the API responsive.
         "AIRFLOW__CORE__PARALLELISM": "4",
+        # The dags folder, which deploy fills from generated_dags/, is served as
+        # a LocalDagBundle of its own name, as a team would configure it.
+        "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST": json.dumps(
+            [
+                {
+                    "name": BUNDLE,
+                    "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle",
+                    "kwargs": {"path": str(dags)},
+                }
+            ]
+        ),
         # Find deployed files within seconds, not minutes.
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "2",
         "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "2",

@@ -12,11 +12,13 @@ import json
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from airflow_service import AirflowService
+from airflow_service import BUNDLE, AirflowService
 from conftest import Project
 
 from generator import trigger
@@ -316,3 +318,69 @@ def test_an_unknown_dag_times_out_and_bad_credentials_are_one_line(
             api_url=airflow_service.url,
             token=airflow_service.token(),
         )
+
+
+EXAMPLES = {
+    "cleanup_on_demand",
+    "cleanup_project_42",
+    "cleanup_project_7",
+    "etl_inventory",
+    "etl_sales",
+    "report_acme",
+    "report_globex",
+    "train_models",
+}
+
+
+def parsed_times(service: AirflowService) -> dict[str, str]:
+    dags = service.api("GET", "/dags?limit=1000")[1]["dags"]
+    return {d["dag_id"]: d["last_parsed_time"] for d in dags}
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "Airflow did not get there in time"
+        time.sleep(1)
+
+
+def test_the_committed_folder_serves_as_a_local_dag_bundle(
+    deployed: Project, airflow_service: AirflowService
+) -> None:
+    airflow_service.wait_for_dags(EXAMPLES)
+    assert airflow_service.api("GET", "/importErrors")[1]["total_entries"] == 0
+    dags = airflow_service.api("GET", "/dags?limit=1000")[1]["dags"]
+    assert {d["bundle_name"] for d in dags if d["dag_id"] in EXAMPLES} == {BUNDLE}
+    before = airflow_service.dag_hashes()
+
+    # Regenerate with no spec change, and make Airflow parse every file again.
+    assert dagsmith(airflow_service, deployed.root, "generate").returncode == 0
+    dagsmith(
+        airflow_service, deployed.root, "deploy", "--to", str(airflow_service.dags)
+    )
+    parsed = parsed_times(airflow_service)
+    for path in airflow_service.dags.rglob("*.py"):
+        os.utime(path)
+    wait_until(
+        lambda: all(parsed_times(airflow_service)[d] > parsed[d] for d in EXAMPLES)
+    )
+    after = airflow_service.dag_hashes()
+    assert {d: after[d] for d in EXAMPLES} == {d: before[d] for d in EXAMPLES}
+
+    # A spec change that adds a task shows up in Airflow's copy of the DAG.
+    spec = deployed.root / "specs/etl/inventory.yaml"
+    spec.write_text(spec.read_text() + "    - name: warehouses\n      key: code\n")
+    assert dagsmith(airflow_service, deployed.root, "generate").returncode == 0
+    shipped = dagsmith(
+        airflow_service, deployed.root, "deploy", "--to", str(airflow_service.dags)
+    )
+    assert shipped.returncode == 0, shipped.stderr
+
+    def tasks() -> set[str]:
+        found = airflow_service.api("GET", "/dags/etl_inventory/tasks")[1]["tasks"]
+        return {t["task_id"] for t in found}
+
+    wait_until(lambda: "extract_warehouses" in tasks())
+    changed = airflow_service.dag_hashes()
+    assert changed["etl_inventory"] != before["etl_inventory"]
+    assert changed["etl_sales"] == before["etl_sales"]
