@@ -25,8 +25,9 @@ $(DEV_STAMP): pyproject.toml $(CONSTRAINTS)
 	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e '.[dev]'
 	@touch $@
 
+# The git provider: the service tests serve a DAG repository as a GitDagBundle.
 $(AIRFLOW_STAMP): $(DEV_STAMP)
-	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) 'apache-airflow==$(AIRFLOW_VERSION)'
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) 'apache-airflow==$(AIRFLOW_VERSION)' 'apache-airflow-providers-git==1.0.1'
 	@touch $@
 
 $(AIRFLOW2_STAMP): constraints/airflow-$(AIRFLOW2_VERSION)-py3.11.txt

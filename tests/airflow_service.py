@@ -11,6 +11,7 @@ are collected first and every process that runs in this home is ended too.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import signal
@@ -27,6 +28,14 @@ from typing import Any
 
 USER, PASSWORD = "admin", "admin"
 BUNDLE = "generated-dags"
+GIT_BUNDLE = "dags-repository"
+GIT_DAG = "etl_from_git"
+IDENTITY = {
+    "GIT_AUTHOR_NAME": "team",
+    "GIT_AUTHOR_EMAIL": "team@example.com",
+    "GIT_COMMITTER_NAME": "team",
+    "GIT_COMMITTER_EMAIL": "team@example.com",
+}
 STARTUP_TIMEOUT = 180.0
 
 
@@ -104,6 +113,40 @@ def _call(
         return error.code, json.loads(error.read() or b"null")
 
 
+def dag_repository(folder: Path) -> Path:
+    """A DAG repository as a team keeps one: specs, templates and the committed
+    generated_dags/, one commit on main."""
+    repo = Path(__file__).resolve().parent.parent
+    (folder / "specs").mkdir(parents=True)
+    (folder / "templates").mkdir()
+    for name in ("etl_tables.py.j2", "etl_tables.schema.yaml"):
+        (folder / "templates" / name).write_bytes(
+            (repo / "templates" / name).read_bytes()
+        )
+    (folder / "pyproject.toml").write_text("[tool.dagsmith]\n")
+    (folder / "specs" / "etl.yaml").write_text(
+        f"dag_id: {GIT_DAG}\ntemplate: etl_tables\nnamespace: etl\nmaster_dict:\n"
+        "  source: git_source\n  schedule: null\n  tables:\n"
+        "    - {name: orders, key: order_id}\n"
+    )
+    commit(folder, "DAGs from specs", init=True)
+    return folder
+
+
+def commit(folder: Path, message: str, *, init: bool = False) -> str:
+    """Generate, then commit everything on main; the new commit's sha."""
+    dagsmith = Path(sys.executable).parent / "dagsmith"
+    env = {**os.environ, **IDENTITY}
+    run = functools.partial(subprocess.run, cwd=folder, env=env, check=True)
+    run([str(dagsmith), "generate", "-q"])
+    if init:
+        run(["git", "init", "-q", "-b", "main"])
+    run(["git", "add", "-A"])
+    run(["git", "commit", "-q", "-m", message])
+    sha = run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout
+    return str(sha).strip()
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -151,14 +194,25 @@ def start(root: Path) -> AirflowService:
         # Two cores: a few task processes at a time keep the API responsive.
         "AIRFLOW__CORE__PARALLELISM": "4",
         # The dags folder, which deploy fills from generated_dags/, is served as
-        # a LocalDagBundle of its own name, as a team would configure it.
+        # a LocalDagBundle of its own name, as a team would configure it; and a
+        # DAG repository's committed generated_dags/, as a GitDagBundle.
         "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST": json.dumps(
             [
                 {
                     "name": BUNDLE,
                     "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle",
                     "kwargs": {"path": str(dags)},
-                }
+                },
+                {
+                    "name": GIT_BUNDLE,
+                    "classpath": "airflow.providers.git.bundles.git.GitDagBundle",
+                    "kwargs": {
+                        "repo_url": str(dag_repository(root / "repository")),
+                        "tracking_ref": "main",
+                        "subdir": "generated_dags",
+                        "refresh_interval": 2,
+                    },
+                },
             ]
         ),
         # Find deployed files within seconds, not minutes.

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from airflow_service import BUNDLE, AirflowService
+from airflow_service import BUNDLE, GIT_BUNDLE, GIT_DAG, AirflowService, commit
 from conftest import Project
 
 from generator import trigger
@@ -384,3 +384,33 @@ def test_the_committed_folder_serves_as_a_local_dag_bundle(
     changed = airflow_service.dag_hashes()
     assert changed["etl_inventory"] != before["etl_inventory"]
     assert changed["etl_sales"] == before["etl_sales"]
+
+
+def test_a_git_dag_bundle_serves_the_repositorys_committed_folder(
+    airflow_service: AirflowService,
+) -> None:
+    repository = airflow_service.home.parent / "repository"
+    airflow_service.wait_for_dags({GIT_DAG})
+    assert (
+        airflow_service.api("GET", f"/dags/{GIT_DAG}")[1]["bundle_name"] == GIT_BUNDLE
+    )
+
+    def versions() -> list[str | None]:
+        found = airflow_service.api("GET", f"/dags/{GIT_DAG}/dagVersions")[1]
+        return [v["bundle_version"] for v in found["dag_versions"]]
+
+    first = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=repository, capture_output=True, text=True
+    ).stdout.strip()
+    assert versions() == [first]  # Airflow knows which commit it parsed
+    # A merged spec change: a new commit, which Airflow fetches on its own.
+    spec = repository / "specs" / "etl.yaml"
+    spec.write_text(spec.read_text() + "    - {name: refunds, key: refund_id}\n")
+    second = commit(repository, "Add the refunds table")
+
+    def tasks() -> set[str]:
+        found = airflow_service.api("GET", f"/dags/{GIT_DAG}/tasks")[1]["tasks"]
+        return {t["task_id"] for t in found}
+
+    wait_until(lambda: "extract_refunds" in tasks())
+    assert second in versions()
