@@ -215,6 +215,8 @@ def start(root: Path) -> AirflowService:
                 },
             ]
         ),
+        # Bundles keep their clones here, not in the machine's shared temp folder.
+        "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_STORAGE_PATH": str(home / "dag_bundles"),
         # Find deployed files within seconds, not minutes.
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "2",
         "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "2",

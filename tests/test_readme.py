@@ -30,8 +30,13 @@ def test_the_readme_steps_take_a_new_team_to_a_deploy(tmp_path: Path) -> None:
         text=True,
         check=True,
     ).stdout.strip()
+    # pip installs from a clean clone of the same commit the hook uses: a
+    # checkout's stale setuptools build/ folder would add deleted modules,
+    # and dagsmith's tool key covers its own code.
+    clone = tmp_path / "dagsmith"
+    subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
     script = "\n".join(readme_steps())
-    script = script.replace("/path/to/dagsmith", str(REPO))
+    script = script.replace("/path/to/dagsmith", str(clone))
     script = script.replace("https://<your-git-host>/dagsmith", str(REPO))
     script = script.replace("rev: v0.1.0", f"rev: {rev}")
     folder = tmp_path / "team-dags"
