@@ -32,7 +32,6 @@ from .inputs import (
     closure_of,
     inputs_digest,
     spec_keys,
-    template_closure,
     template_key,
     templates_fingerprint,
     tool_key,
@@ -302,11 +301,8 @@ def load_and_validate(
 
 def uses(templates: TemplateSet, name: str) -> set[str]:
     """The files a template is made of: itself, and what it includes or imports."""
-    template = templates.templates[name]
-    if template.kind == "legacy":
-        return {template.path}
-    relative = template.path.removeprefix(f"{templates.root}/")
-    return {f"{templates.root}/{n}" for n in template_closure(templates, relative)}
+    closure = closure_of(templates, name)
+    return {templates.templates[name].path} | {f"{templates.root}/{n}" for n in closure}
 
 
 def remember(settings: Settings, built: Build) -> None:
