@@ -17,6 +17,19 @@ from click.testing import CliRunner, Result
 from generator.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
+# The example specs' DAGs, as `dagsmith list` and Airflow name them.
+EXAMPLE_DAG_IDS = frozenset(
+    {
+        "cleanup_on_demand",
+        "cleanup_project_42",
+        "cleanup_project_7",
+        "etl_inventory",
+        "etl_sales",
+        "report_acme",
+        "report_globex",
+        "train_models",
+    }
+)
 # Who commits in the throwaway git repositories the tests make.
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "team",

@@ -7,7 +7,7 @@ import shutil
 import sys
 
 import pytest
-from conftest import REPO, Project
+from conftest import EXAMPLE_DAG_IDS, REPO, Project
 
 from generator.cli import main
 
@@ -178,16 +178,7 @@ def test_render_of_an_unknown_spec_is_a_usage_error(project: Project) -> None:
 
 def test_list_shows_every_spec_and_its_status(project: Project) -> None:
     rows = json.loads(project.run("list", "--json").stdout)
-    assert {r["dag_id"] for r in rows} == {
-        "cleanup_on_demand",
-        "cleanup_project_42",
-        "cleanup_project_7",
-        "etl_inventory",
-        "etl_sales",
-        "report_acme",
-        "report_globex",
-        "train_models",
-    }
+    assert {r["dag_id"] for r in rows} == EXAMPLE_DAG_IDS
     assert {r["status"] for r in rows} == {"new"}
     project.run("generate")
     rows = json.loads(project.run("list", "--json").stdout)

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from airflow_service import BUNDLE, GIT_BUNDLE, GIT_DAG, AirflowService, commit
-from conftest import Project
+from conftest import EXAMPLE_DAG_IDS, Project
 
 from generator import trigger
 from generator.model import AirflowError, ConfError
@@ -320,18 +320,6 @@ def test_an_unknown_dag_times_out_and_bad_credentials_are_one_line(
         )
 
 
-EXAMPLES = {
-    "cleanup_on_demand",
-    "cleanup_project_42",
-    "cleanup_project_7",
-    "etl_inventory",
-    "etl_sales",
-    "report_acme",
-    "report_globex",
-    "train_models",
-}
-
-
 def parsed_times(service: AirflowService) -> dict[str, str]:
     dags = service.api("GET", "/dags?limit=1000")[1]["dags"]
     return {d["dag_id"]: d["last_parsed_time"] for d in dags}
@@ -347,10 +335,12 @@ def wait_until(condition: Callable[[], bool], timeout: float = 90.0) -> None:
 def test_the_committed_folder_serves_as_a_local_dag_bundle(
     deployed: Project, airflow_service: AirflowService
 ) -> None:
-    airflow_service.wait_for_dags(EXAMPLES)
+    airflow_service.wait_for_dags(EXAMPLE_DAG_IDS)
     assert airflow_service.api("GET", "/importErrors")[1]["total_entries"] == 0
     dags = airflow_service.api("GET", "/dags?limit=1000")[1]["dags"]
-    assert {d["bundle_name"] for d in dags if d["dag_id"] in EXAMPLES} == {BUNDLE}
+    assert {d["bundle_name"] for d in dags if d["dag_id"] in EXAMPLE_DAG_IDS} == {
+        BUNDLE
+    }
     before = airflow_service.dag_hashes()
 
     # Regenerate with no spec change, and make Airflow parse every file again.
@@ -362,10 +352,14 @@ def test_the_committed_folder_serves_as_a_local_dag_bundle(
     for path in airflow_service.dags.rglob("*.py"):
         os.utime(path)
     wait_until(
-        lambda: all(parsed_times(airflow_service)[d] > parsed[d] for d in EXAMPLES)
+        lambda: all(
+            parsed_times(airflow_service)[d] > parsed[d] for d in EXAMPLE_DAG_IDS
+        )
     )
     after = airflow_service.dag_hashes()
-    assert {d: after[d] for d in EXAMPLES} == {d: before[d] for d in EXAMPLES}
+    assert {d: after[d] for d in EXAMPLE_DAG_IDS} == {
+        d: before[d] for d in EXAMPLE_DAG_IDS
+    }
 
     # A spec change that adds a task shows up in Airflow's copy of the DAG.
     spec = deployed.root / "specs/etl/inventory.yaml"
