@@ -18,16 +18,14 @@ run that reuses every output (a pre-commit hook, most of the time) needs none.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__, cache, load, write
 from .config import Settings
-from .dagbag import DagBagReport, parse_in_airflow
 from .format import format_source, mode_key
-from .header import header, is_owned
+from .header import header
 from .inputs import (
     closure_of,
     inputs_digest,
@@ -46,18 +44,16 @@ from .model import (
     Problem,
     Spec,
     SpecSources,
-    StaleError,
     Target,
     TemplateSet,
-    VerifyError,
 )
 from .plan import make_plan
 from .validate import validate
-from .verify import check_parsed, check_stable, compile_problem
+from .verify import compile_problem
 from .workers import Progress, produce_all
 
 
-def _silent(done: int, total: int) -> None:
+def silent(done: int, total: int) -> None:
     """No progress to show."""
 
 
@@ -92,7 +88,7 @@ class Build:
 
 def build(
     settings: Settings,
-    progress: Progress = _silent,
+    progress: Progress = silent,
     existing: Mapping[str, bytes] | None = None,
     *,
     incremental: bool = True,
@@ -325,7 +321,7 @@ def plan_folder(
 
 def status(
     settings: Settings,
-    progress: Progress = _silent,
+    progress: Progress = silent,
     existing: Mapping[str, bytes] | None = None,
 ) -> tuple[Build, Plan]:
     """Every output, built against the output folder as it is (read once when not
@@ -340,7 +336,7 @@ def status(
 def generate(
     settings: Settings,
     on_wait: Callable[[], None] = lambda: None,
-    progress: Progress = _silent,
+    progress: Progress = silent,
 ) -> Plan:
     """Build everything and bring the output folder up to date, under its lock.
 
@@ -356,100 +352,13 @@ def generate(
 
 def check(
     settings: Settings,
-    progress: Progress = _silent,
+    progress: Progress = silent,
     existing: Mapping[str, bytes] | None = None,
 ) -> Plan:
     """What `generate` would change; writes nothing but the local cache."""
     built, changes = status(settings, progress, existing)
     remember(settings, built)
     return changes
-
-
-def verify(settings: Settings, python: str) -> DagBagReport:
-    """Parse every spec's output file in a real Airflow DagBag; VerifyError on failure."""
-    specs, _, problems = load_and_validate(settings)
-    if problems:
-        raise InputError(problems)
-    out = settings.display(settings.out)
-    present = [s.output for s in specs if (settings.out / s.output).is_file()]
-    missing = [
-        Problem(
-            Position(f"{out}/{s.output}"),
-            f"missing; run `dagsmith generate` ({s.path})",
-        )
-        for s in specs
-        if s.output not in present
-    ]
-    report, again = _parse_twice(settings.out, sorted(present), python)
-    failed = [
-        *missing,
-        *check_parsed(specs, out, report),
-        *check_stable(specs, out, report, again),
-    ]
-    if failed:
-        raise VerifyError(failed)
-    return report
-
-
-def _parse_twice(
-    folder: Path, files: list[str], python: str
-) -> tuple[DagBagReport, DagBagReport]:
-    """Two parses in separate processes, with different hash seeds and a moment
-    apart, side by side: a DAG that differs between them is not stable."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(2) as pool:
-        first = pool.submit(
-            parse_in_airflow, folder, files, python, hash_seed="1", serialize=True
-        )
-        time.sleep(0.2)
-        second = pool.submit(
-            parse_in_airflow, folder, files, python, hash_seed="2", serialize=True
-        )
-        return first.result(), second.result()
-
-
-def deploy(
-    settings: Settings,
-    target: Path,
-    *,
-    dry_run: bool = False,
-    force: bool = False,
-    on_wait: Callable[[], None] = lambda: None,
-    progress: Progress = _silent,
-) -> Plan:
-    """Sync the owned output files into an Airflow dags folder, atomically per file.
-
-    Refuses (StaleError) while `check` would fail, unless forced: what is
-    deployed is what was reviewed.
-    """
-    existing = load.load_outputs(settings.out)
-    if not force:
-        drift = check(settings, progress, existing).pending
-        if drift:
-            out = settings.display(settings.out)
-            raise StaleError(
-                [
-                    Problem(
-                        Position(f"{out}/{c.path}"),
-                        f"out of date (would {c.kind}); run `dagsmith generate`, "
-                        "or deploy --force",
-                    )
-                    for c in drift
-                ]
-            )
-    wanted = tuple(
-        Output(path, content)
-        for path, content in sorted(existing.items())
-        if is_owned(content) and path != RECORD  # the record stays in the repository
-    )
-    shown = settings.display(target)
-    if dry_run:
-        return plan_folder(shown, wanted, load.load_outputs(target))
-    with write.locked(target, shown, on_wait, name=write.DEPLOY_LOCK_NAME):
-        result = plan_folder(shown, wanted, load.load_outputs(target))
-        write.apply(result, target)
-    return result
 
 
 def spec_of(settings: Settings, name: str) -> Spec:

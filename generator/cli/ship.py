@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .. import pipeline
+from .. import pipeline, ship
 from ..config import Settings
 from ..report import counts
 from .common import (
@@ -48,7 +48,7 @@ def verify(settings: Settings, python: str, slow: float) -> None:
     from ..dagbag import AirflowMissing
 
     try:
-        report = pipeline.verify(settings, python)
+        report = ship.verify(settings, python)
     except AirflowMissing as error:
         say(f"dagsmith: {error}")
         sys.exit(EXIT_INVALID)
@@ -96,7 +96,7 @@ def deploy(settings: Settings, target: Path, dry_run: bool, force: bool) -> None
       dagsmith deploy --to /mnt/airflow/dags
     """
     with progress_line() as progress:
-        plan = pipeline.deploy(
+        plan = ship.deploy(
             settings,
             target,
             dry_run=dry_run,

@@ -1,0 +1,112 @@
+"""Take the output to Airflow: verify it in a real DagBag, deploy it to a dags folder."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from . import load, write
+from .config import Settings
+from .dagbag import DagBagReport, parse_in_airflow
+from .header import is_owned
+from .model import (
+    RECORD,
+    InputError,
+    Output,
+    Plan,
+    Position,
+    Problem,
+    StaleError,
+    VerifyError,
+)
+from .pipeline import check, load_and_validate, plan_folder, silent
+from .verify import check_parsed, check_stable
+from .workers import Progress
+
+
+def verify(settings: Settings, python: str) -> DagBagReport:
+    """Parse every spec's output file in a real Airflow DagBag; VerifyError on failure."""
+    specs, _, problems = load_and_validate(settings)
+    if problems:
+        raise InputError(problems)
+    out = settings.display(settings.out)
+    present = [s.output for s in specs if (settings.out / s.output).is_file()]
+    missing = [
+        Problem(
+            Position(f"{out}/{s.output}"),
+            f"missing; run `dagsmith generate` ({s.path})",
+        )
+        for s in specs
+        if s.output not in present
+    ]
+    report, again = _parse_twice(settings.out, sorted(present), python)
+    failed = [
+        *missing,
+        *check_parsed(specs, out, report),
+        *check_stable(specs, out, report, again),
+    ]
+    if failed:
+        raise VerifyError(failed)
+    return report
+
+
+def _parse_twice(
+    folder: Path, files: list[str], python: str
+) -> tuple[DagBagReport, DagBagReport]:
+    """Two parses in separate processes, with different hash seeds and a moment
+    apart, side by side: a DAG that differs between them is not stable."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(
+            parse_in_airflow, folder, files, python, hash_seed="1", serialize=True
+        )
+        time.sleep(0.2)
+        second = pool.submit(
+            parse_in_airflow, folder, files, python, hash_seed="2", serialize=True
+        )
+        return first.result(), second.result()
+
+
+def deploy(
+    settings: Settings,
+    target: Path,
+    *,
+    dry_run: bool = False,
+    force: bool = False,
+    on_wait: Callable[[], None] = lambda: None,
+    progress: Progress = silent,
+) -> Plan:
+    """Sync the owned output files into an Airflow dags folder, atomically per file.
+
+    Refuses (StaleError) while `check` would fail, unless forced: what is
+    deployed is what was reviewed.
+    """
+    existing = load.load_outputs(settings.out)
+    if not force:
+        drift = check(settings, progress, existing).pending
+        if drift:
+            out = settings.display(settings.out)
+            raise StaleError(
+                [
+                    Problem(
+                        Position(f"{out}/{c.path}"),
+                        f"out of date (would {c.kind}); run `dagsmith generate`, "
+                        "or deploy --force",
+                    )
+                    for c in drift
+                ]
+            )
+    wanted = tuple(
+        Output(path, content)
+        for path, content in sorted(existing.items())
+        if is_owned(content) and path != RECORD  # the record stays in the repository
+    )
+    shown = settings.display(target)
+    if dry_run:
+        return plan_folder(shown, wanted, load.load_outputs(target))
+    with write.locked(target, shown, on_wait, name=write.DEPLOY_LOCK_NAME):
+        result = plan_folder(shown, wanted, load.load_outputs(target))
+        write.apply(result, target)
+    return result
