@@ -110,9 +110,13 @@ def spec_key(source: SpecSource, sources: SpecSources) -> str:
     return key_hash(source.path, source.text or "", *chain)
 
 
-def template_key(templates: TemplateSet, name: str, closure: Sequence[str]) -> str:
+@lru_cache(maxsize=1024)
+def template_key(templates: TemplateSet, name: str, closure: tuple[str, ...]) -> str:
     """A digest of a template as its outputs depend on it: its own text, the
-    sources in its closure (what it includes, imports or extends), its contract."""
+    sources in its closure (what it includes, imports or extends), its contract.
+
+    Once per template and run: every spec of a template carries the same key.
+    """
     template = templates.templates[name]
     parts = [name, template.kind, template.source]
     for source in closure:
