@@ -3,7 +3,8 @@
 `python -m generator.airflow_probe REPORT FILE...` writes to REPORT, for each
 file, the DAG ids it defines, its import error, and how long it took to parse;
 with DAGSMITH_PROBE_SERIALIZE=1, each DAG's serialized form and hash too, as
-Airflow stores them. Kept apart so dagsmith itself never imports Airflow.
+Airflow stores them; with DAGSMITH_PROBE_APART=1, each top folder in a DagBag
+of its own. Kept apart so dagsmith itself never imports Airflow.
 """
 
 from __future__ import annotations
@@ -56,10 +57,12 @@ def serialized(dag: Any) -> dict[str, Any]:  # noqa: ANN401  an Airflow DAG
     return {"hash": model.SerializedDagModel(dag).dag_hash, "data": data}
 
 
-def probe(paths: list[str]) -> dict[str, Any]:
-    """Parse each file in one DagBag; its DAG ids, import error and parse time."""
+def probe(paths: list[str], apart: bool = False) -> dict[str, Any]:
+    """Parse each file in one DagBag (with `apart`, one per top folder: each
+    environment's tree is its own Airflow); its DAG ids, import error and
+    parse time."""
     airflow = importlib.import_module("airflow")
-    bag = _dagbag()
+    bags: dict[str, Any] = {}
     # What every DAG file imports is loaded once here, so the first file's time
     # is its own code, not Airflow's.
     for shared in ("airflow.sdk", "airflow.decorators", "airflow.models.param"):
@@ -69,6 +72,7 @@ def probe(paths: list[str]) -> dict[str, Any]:
             continue
     files = []
     for path in paths:
+        bag = bags.setdefault(path.split("/", 1)[0] if apart else "", _dagbag())
         errors_before = set(bag.import_errors)
         started = time.perf_counter()
         dags = bag.process_file(path, only_if_updated=False, safe_mode=False)
@@ -95,6 +99,6 @@ def probe(paths: list[str]) -> dict[str, Any]:
 
 if __name__ == "__main__":
     report, *targets = sys.argv[1:]
-    result = probe(targets)
+    result = probe(targets, apart=bool(os.environ.get("DAGSMITH_PROBE_APART")))
     with open(report, "w", encoding="utf-8") as handle:
         json.dump(result, handle)

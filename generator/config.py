@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .model import InputError, Position, Problem
+from .model import InputError, OptionError, Position, Problem
 
 DEFAULT_FOLDERS = {"specs": "specs", "templates": "templates", "out": "generated_dags"}
+ENVIRONMENTS = "environments"
+# An environment's name is a folder of the output: a lowercase word.
+ENVIRONMENT_NAME = r"[a-z][a-z0-9_-]{0,39}"
+ENVIRONMENT_RULE = "lowercase letters, digits, '_' and '-', starting with a letter"
 
 
 @dataclass(frozen=True)
@@ -20,6 +25,8 @@ class Settings:
     specs: Path
     templates: Path
     out: Path
+    # The declared environments, in order; none when the project has none.
+    environments: tuple[str, ...] = ()
 
     @property
     def state(self) -> Path:
@@ -40,6 +47,31 @@ class Settings:
             return absolute.replace(os.sep, "/")
         return absolute[len(root.rstrip(os.sep)) + 1 :].replace(os.sep, "/")
 
+    def environment(self, name: str | None) -> str | None:
+        """An environment a command was given (`--env`), once it is known to be
+        declared; InputError naming the declared ones when it is not."""
+        if name is None or name in self.environments:
+            return name
+        where = Position("--env", 0)
+        if not self.environments:
+            message = "this project declares no environments"
+        else:
+            declared = ", ".join(self.environments)
+            message = (
+                f"{name!r} is not a declared environment (pyproject.toml declares "
+                f"{declared})"
+            )
+        raise OptionError([Problem(where, message)])
+
+    def one_environment(self, name: str, found_in: list[str]) -> None:
+        """InputError when what `name` names is in several environments and
+        no `--env` chose one."""
+        if len(set(found_in)) > 1:
+            listed = [e for e in self.environments if e in found_in]
+            choices = " or ".join(f"--env {e}" for e in listed)
+            message = f"{name} is in {' and '.join(listed)}; choose one: {choices}"
+            raise OptionError([Problem(Position("--env", 0), message)])
+
 
 def find_root(start: Path) -> Path:
     """The nearest folder at or above `start` holding pyproject.toml or .git."""
@@ -50,32 +82,64 @@ def find_root(start: Path) -> Path:
     return start
 
 
-def read_settings(root: Path) -> dict[str, str]:
+def read_settings(root: Path) -> dict[str, object]:
     """The `[tool.dagsmith]` table of the root's pyproject.toml, or nothing."""
     pyproject = root / "pyproject.toml"
     if not pyproject.is_file():
         return {}
     try:
-        table = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        text = pyproject.read_text(encoding="utf-8")
+        table = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise InputError(
             [Problem(Position("pyproject.toml"), f"cannot read: {error}")]
         ) from None
     settings = table.get("tool", {}).get("dagsmith", {})
-    unknown = sorted(set(settings) - set(DEFAULT_FOLDERS))
-    wrong = [key for key, value in settings.items() if not isinstance(value, str)]
-    if unknown or wrong:
-        raise InputError(
-            [
-                Problem(
-                    Position("pyproject.toml"),
-                    f"[tool.dagsmith] {key}: expected one of {', '.join(DEFAULT_FOLDERS)} "
-                    "set to a folder path string",
-                )
-                for key in unknown + wrong
-            ]
+    problems = [
+        Problem(
+            _line_of(text, key),
+            f"[tool.dagsmith] {key}: expected one of "
+            f"{', '.join([*DEFAULT_FOLDERS, ENVIRONMENTS])} "
+            "(a folder path string, or a list of environment names)",
         )
+        for key, value in settings.items()
+        if key != ENVIRONMENTS
+        and (key not in DEFAULT_FOLDERS or not isinstance(value, str))
+    ]
+    if ENVIRONMENTS in settings:
+        problems += _environment_problems(
+            settings[ENVIRONMENTS], _line_of(text, ENVIRONMENTS)
+        )
+    if problems:
+        raise InputError(problems)
     return dict(settings)
+
+
+def _line_of(text: str, key: str) -> Position:
+    """Where `key = ...` is written in pyproject.toml (its first such line)."""
+    found = re.search(rf"^[ \t]*{re.escape(key)}[ \t]*=", text, re.MULTILINE)
+    if found is None:
+        return Position("pyproject.toml")
+    return Position("pyproject.toml", text.count("\n", 0, found.start()) + 1)
+
+
+def _environment_problems(value: object, where: Position) -> list[Problem]:
+    """What is wrong with `environments = [...]`: it must list distinct names."""
+    rule = (
+        f"[tool.dagsmith] environments: expected a list of distinct names "
+        f'({ENVIRONMENT_RULE}), like ["dev", "prod"]'
+    )
+    if not isinstance(value, list) or not value:
+        return [Problem(where, f"{rule}; got {value!r}")]
+    bad = [
+        v
+        for v in value
+        if not (isinstance(v, str) and re.fullmatch(ENVIRONMENT_NAME, v))
+    ]
+    twice = sorted({v for v in value if isinstance(v, str) and value.count(v) > 1})
+    return [Problem(where, f"{rule}; {v!r} is not one") for v in bad] + [
+        Problem(where, f"{rule}; {v!r} is listed twice") for v in twice
+    ]
 
 
 def load_settings(
@@ -100,10 +164,14 @@ def load_settings(
         name: (
             cwd / value
             if (value := given[name])
-            else root / configured.get(name, default)
+            else root / str(configured.get(name, default))
         )
         for name, default in DEFAULT_FOLDERS.items()
     }
+    listed = configured.get(ENVIRONMENTS, [])  # read_settings checked it
+    environments = tuple(map(str, listed)) if isinstance(listed, list) else ()
     return Settings(
-        root=root, **{name: Path(os.path.normpath(p)) for name, p in folders.items()}
+        root=root,
+        **{name: Path(os.path.normpath(p)) for name, p in folders.items()},
+        environments=environments,
     )

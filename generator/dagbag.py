@@ -66,11 +66,13 @@ def parse_in_airflow(
     *,
     hash_seed: str | None = None,
     serialize: bool = False,
+    apart: bool = False,
 ) -> DagBagReport:
     """Parse files (relative to folder) in a DagBag, in a subprocess with a throwaway home.
 
     `hash_seed` fixes the subprocess's PYTHONHASHSEED; `serialize` adds each
-    DAG's serialized form and hash.
+    DAG's serialized form and hash; `apart` parses each top folder (an
+    environment) in a DagBag of its own, as the same dag_id is in each.
     """
     with tempfile.TemporaryDirectory(prefix="dagsmith-airflow-") as home:
         report = Path(home) / "report.json"
@@ -81,6 +83,7 @@ def parse_in_airflow(
             "AIRFLOW__CORE__DAGS_FOLDER": str(folder),
             **({"PYTHONHASHSEED": hash_seed} if hash_seed is not None else {}),
             **({"DAGSMITH_PROBE_SERIALIZE": "1"} if serialize else {}),
+            **({"DAGSMITH_PROBE_APART": "1"} if apart else {}),
         }
         # The probe runs in the output folder: make a relative interpreter path absolute.
         executable = os.path.abspath(python) if os.sep in python else python
@@ -145,7 +148,8 @@ def graphs_of(
         for relative, content in files.items():
             (folder / relative).parent.mkdir(parents=True, exist_ok=True)
             (folder / relative).write_bytes(content)
-        report = parse_in_airflow(folder, sorted(files), python)
+        # Apart: the same dag_id may be in two environments' files.
+        report = parse_in_airflow(folder, sorted(files), python, apart=True)
     return {
         parsed.path: next(iter(parsed.graphs.values()))
         for parsed in report.files

@@ -24,7 +24,10 @@ def header(spec: Spec, inputs: str, body: str) -> str:
     The body digest covers the first line and the body: everything in the
     file but the digest line itself, so any hand edit shows.
     """
-    first = f"{HEADER_PREFIX}{spec.path} (template {spec.template}). DO NOT EDIT.\n"
+    made = f"template {spec.template}"
+    if spec.environment:
+        made += f", environment {spec.environment}"
+    first = f"{HEADER_PREFIX}{spec.path} ({made}). DO NOT EDIT.\n"
     return f"{first}{DIGEST_PREFIX}inputs={inputs} body={short_hash(first + body)}\n"
 
 

@@ -54,19 +54,17 @@ def template_closure(templates: TemplateSet, name: str) -> tuple[str, ...]:
 def inputs_digest(spec: Spec, templates: TemplateSet) -> str:
     """A digest of everything that shapes the spec's output, and nothing else."""
     template = templates.templates[spec.template]
-    parts = [
-        spec.path,
-        repr(  # not to_literal: how literals are written may change, this may not
-            {
-                "dag_id": spec.dag_id,
-                "template": spec.template,
-                "namespace": spec.namespace,
-                "master_dict": spec.master_dict,
-                "params": spec.params,
-            }
-        ),
-        template.kind,
-    ]
+    values = {
+        "dag_id": spec.dag_id,
+        "template": spec.template,
+        "namespace": spec.namespace,
+        "master_dict": spec.master_dict,
+        "params": spec.params,
+    }
+    if spec.environment:  # only then: a project without environments keeps its digests
+        values["environment"] = spec.environment
+    # repr, not to_literal: how literals are written may change, this may not.
+    parts = [spec.path, repr(values), template.kind]
     if template.kind == "legacy":
         parts.append(template.source)
     else:

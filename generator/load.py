@@ -28,7 +28,7 @@ JINJA_SUFFIX = ".py.j2"
 LEGACY_SUFFIX = ".template"
 CONTRACT_SUFFIX = ".schema.yaml"
 # The keys whose mappings `_defaults.yaml` merges into, rather than replaces.
-DEEP_MERGED = ("master_dict", "params")
+DEEP_MERGED = ("master_dict", "params", "environments")
 
 
 @dataclass(frozen=True)
@@ -163,6 +163,35 @@ def apply_defaults(document: Document, chain: list[Document]) -> Document:
         data, positions, key_positions = _merge(base, defaults)
         base = Document(document.path, document.index, data, positions, key_positions)
     return base
+
+
+def for_environment(document: Document, environment: str) -> Document | None:
+    """A valid spec document as it is in one environment: its overlay merged over
+    it as defaults merge, with the overlay's positions; None when the overlay
+    leaves the DAG out (`enabled: false`)."""
+    data = dict(document.data)
+    overlay = dict((data.pop("environments", None) or {}).get(environment) or {})
+    if overlay.pop("enabled", True) is False:
+        return None
+    base = Document(
+        document.path, document.index, data, document.positions, document.key_positions
+    )
+    if not overlay:
+        return base
+    prefix = ("environments", environment)
+
+    def rerooted(table: Mapping[ValuePath, Position]) -> dict[ValuePath, Position]:
+        return {p[2:]: v for p, v in table.items() if p[:2] == prefix and p[2:]}
+
+    over = Document(
+        document.path,
+        document.index,
+        overlay,
+        rerooted(document.positions),
+        rerooted(document.key_positions),
+    )
+    merged, positions, key_positions = _merge(base, over)
+    return Document(document.path, document.index, merged, positions, key_positions)
 
 
 def read_spec_sources(settings: Settings) -> SpecSources:

@@ -62,6 +62,12 @@ class InputError(DagsmithError):
     consequence = "Nothing was written."
 
 
+class OptionError(InputError):
+    """A command's option names what the project does not have: exit 2, one line."""
+
+    summarize = False
+
+
 class ConfError(InputError):
     """A run's conf breaks its DAG's params, or Airflow's address is missing: exit 2."""
 
@@ -168,6 +174,8 @@ class Spec:
     master_dict: Mapping[Any, Any]
     document: Document = field(compare=False)
     params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # The environment this DAG is for; "" in a project that declares none.
+    environment: str = ""
 
     @property
     def path(self) -> str:
@@ -176,8 +184,28 @@ class Spec:
 
     @property
     def output(self) -> str:
-        """The output file, relative to the output folder."""
-        return f"{self.namespace}/{self.dag_id}.py"
+        """The output file, relative to the output folder: under the
+        environment's folder when there is one."""
+        return output_path(self.environment, self.namespace, self.dag_id)
+
+    @property
+    def label(self) -> str:
+        """`dag_id X`, or `dag_id X in prod`: how messages name this DAG."""
+        where = f" in {self.environment}" if self.environment else ""
+        return f"dag_id {self.dag_id}{where}"
+
+
+def output_path(environment: str, namespace: str, dag_id: str) -> str:
+    """Where a DAG's file goes, relative to the output folder."""
+    if environment:
+        return f"{environment}/{namespace}/{dag_id}.py"
+    return f"{namespace}/{dag_id}.py"
+
+
+def environment_of(path: str, environments: tuple[str, ...]) -> str:
+    """The environment an output path (relative to the output folder) belongs to."""
+    top = path.partition("/")[0]
+    return top if environments and top in environments else ""
 
 
 @dataclass(frozen=True)

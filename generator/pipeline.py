@@ -104,7 +104,7 @@ def build(
     templates, template_problems = load.load_templates(settings)
     caches = load.read_caches(settings.state / "cache") if incremental else {}
     # 2. Compute the keys.
-    tool = tool_key(__version__, load.read_own_code(), mode_key())
+    tool = tool_key(__version__, load.read_own_code(), run_key(settings))
     keys = spec_keys(sources)
     fingerprint = templates_fingerprint(templates)
     local = cache.from_json(caches.get(tool, ""))
@@ -118,10 +118,11 @@ def build(
     )
     # 4. Validate what is not reused; templates unless a run already passed them.
     checked = state.templates == fingerprint
-    specs, problems = _validate(sources, templates, kept, checked)
+    environments = settings.environments
+    specs, problems = _validate(sources, templates, kept, checked, environments)
     if kept and (problems or _clashes(kept, specs)):
         kept = {}  # report every problem with its line: validate every spec
-        specs, problems = _validate(sources, templates, kept, checked)
+        specs, problems = _validate(sources, templates, kept, checked, environments)
     problems = [*template_problems, *problems]
     if not checked:
         from .render import check_templates
@@ -136,6 +137,14 @@ def build(
     closures = _closures(templates, files, state.closures, kept)
     learned = cache.next_state(keys, files, closures, fingerprint)
     return Build(files, templates, len(jobs), learned, tool, learned != local)
+
+
+def run_key(settings: Settings) -> str:
+    """What shapes every output besides the inputs and the tool's code: black's
+    mode, and the declared environments (each output's folder)."""
+    if not settings.environments:
+        return mode_key()
+    return f"{mode_key()}; environments {' '.join(settings.environments)}"
 
 
 def _known_template_keys(
@@ -170,6 +179,7 @@ def _validate(
     templates: TemplateSet,
     kept: Mapping[str, object],
     contracts_checked: bool,
+    environments: tuple[str, ...],
 ) -> tuple[list[Spec], list[Problem]]:
     """The valid specs of the files not kept, and every problem found in them."""
     fresh = [s for s in sources.specs if s.path not in kept]
@@ -181,6 +191,7 @@ def _validate(
         loaded.defaults,
         templates,
         contracts_checked=contracts_checked,
+        environments=environments,
     )
     return specs, [*loaded.problems, *invalid]
 
@@ -287,7 +298,7 @@ def load_and_validate(
 
     sources = load.read_spec_sources(settings)
     templates, template_problems = load.load_templates(settings)
-    specs, problems = _validate(sources, templates, {}, contracts_checked=False)
+    specs, problems = _validate(sources, templates, {}, False, settings.environments)
     return (
         specs,
         templates,
@@ -361,11 +372,16 @@ def check(
     return changes
 
 
-def spec_of(settings: Settings, name: str) -> Spec:
-    """The valid spec of a dag_id or spec file; InputError when no spec declares it."""
+def spec_of(settings: Settings, name: str, environment: str | None = None) -> Spec:
+    """The valid spec of a dag_id or spec file, in one environment when the
+    project declares them; InputError when no spec declares it."""
+    environment = settings.environment(environment)
     specs, _, problems = load_and_validate(settings)
     shown = settings.display(Path(name)) if Path(name).exists() else None
     found = [s for s in specs if name in (s.dag_id, s.path) or s.path == shown]
+    if environment is None:
+        settings.one_environment(name, [s.environment for s in found])
+    found = [s for s in found if environment in (None, s.environment)]
     if len(found) == 1:
         return found[0]
     if problems:  # the spec may be the one that is broken

@@ -185,8 +185,9 @@ def render(spec: Spec, templates: TemplateSet) -> str | Problem:
         "spec": spec.path,
         "master_dict": spec.master_dict,
         "params": spec.params,
+        "environment": spec.environment or None,
     }
-    at = f"while rendering {spec.path} (dag_id {spec.dag_id})"
+    at = f"while rendering {spec.path} ({spec.label})"
     try:
         name = template.path.removeprefix(f"{templates.root}/")
         return environment(templates).get_template(name).render(context)

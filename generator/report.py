@@ -7,11 +7,12 @@ it starts nothing itself.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .dagbag import TaskGraph
 from .header import spec_of
-from .model import Plan
+from .model import Change, Plan, environment_of
 
 # Task graphs by output path: of the files as they are, and as they would be.
 Graphs = tuple[dict[str, TaskGraph], dict[str, TaskGraph]]
@@ -75,11 +76,14 @@ def _task_count(graph: TaskGraph | None) -> str:
     return str(len(graph.tasks)) if graph else "none"
 
 
-def markdown_summary(plan: Plan, graphs: Graphs | None) -> str:
+def markdown_summary(
+    plan: Plan, graphs: Graphs | None, environments: tuple[str, ...] = ()
+) -> str:
     """A pull-request comment: specs added, changed and removed, and each DAG's task changes.
 
     `graphs`: the task graphs of the pending files before and after, or None
-    when Airflow was not there to build them.
+    when Airflow was not there to build them. With `environments`, one table
+    per environment the change touches, and a line that says which.
     """
     pending = tuple(c for c in plan.pending if c.is_dag)
     counts = {
@@ -94,10 +98,34 @@ def markdown_summary(plan: Plan, graphs: Graphs | None) -> str:
         return "\n".join(
             [*lines, "Generated DAGs are up to date with their specs.", ""]
         )
+    details: list[str] = []
+    if not environments:
+        lines += _table(pending, graphs, details)
+    else:
+        groups = {
+            name: [c for c in pending if environment_of(c.path, environments) == name]
+            for name in environments
+        }
+        touched = [name for name, changes in groups.items() if changes]
+        only = "only " if len(touched) < len(environments) else ""
+        lines += [f"Changes {only}{' and '.join(touched)}.", ""]
+        for name in touched:
+            lines += [f"#### {name}", "", *_table(groups[name], graphs, details), ""]
+    if graphs is None:
+        lines += [
+            "",
+            "Task changes need Apache Airflow: `pip install 'dagsmith[airflow]'`.",
+        ]
+    return "\n".join([*lines, "", *details]).rstrip("\n") + "\n"
+
+
+def _table(
+    pending: Iterable[Change], graphs: Graphs | None, details: list[str]
+) -> list[str]:
+    """The table rows of some pending DAG files; their task changes go to `details`."""
     old, new = graphs if graphs is not None else (None, None)
     words = {"create": "added", "update": "changed", "remove": "removed"}
-    lines += ["| DAG file | spec | change | tasks |", "| --- | --- | --- | --- |"]
-    details = []
+    lines = ["| DAG file | spec | change | tasks |", "| --- | --- | --- | --- |"]
     for change in pending:
         spec = spec_of(change.new or change.old)
         if old is None or new is None:
@@ -105,26 +133,24 @@ def markdown_summary(plan: Plan, graphs: Graphs | None) -> str:
         else:
             before, after = old.get(change.path), new.get(change.path)
             tasks = f"{_task_count(before)} → {_task_count(after)}"
-            delta = diff(before, after)
-            if delta:
-                details += [f"**`{change.path}`**", ""]
-                details += [f"- task added: `{t}`" for t in delta.tasks_added]
-                details += [f"- task removed: `{t}`" for t in delta.tasks_removed]
-                details += [
-                    f"- dependency added: `{u}` → `{d}`" for u, d in delta.edges_added
-                ]
-                details += [
-                    f"- dependency removed: `{u}` → `{d}`"
-                    for u, d in delta.edges_removed
-                ]
-                details.append("")
+            details += _task_changes(change.path, diff(before, after))
         lines.append(f"| `{change.path}` | `{spec}` | {words[change.kind]} | {tasks} |")
-    if old is None:
-        lines += [
-            "",
-            "Task changes need Apache Airflow: `pip install 'dagsmith[airflow]'`.",
-        ]
-    return "\n".join([*lines, "", *details]).rstrip("\n") + "\n"
+    return lines
+
+
+def _task_changes(path: str, delta: GraphDiff) -> list[str]:
+    """A DAG file's task and dependency changes, as a list; nothing when none."""
+    if not delta:
+        return []
+    return [
+        f"**`{path}`**",
+        "",
+        *(f"- task added: `{t}`" for t in delta.tasks_added),
+        *(f"- task removed: `{t}`" for t in delta.tasks_removed),
+        *(f"- dependency added: `{u}` → `{d}`" for u, d in delta.edges_added),
+        *(f"- dependency removed: `{u}` → `{d}`" for u, d in delta.edges_removed),
+        "",
+    ]
 
 
 def counts(plan: Plan, verbs: tuple[str, str, str]) -> str:

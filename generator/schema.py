@@ -74,6 +74,30 @@ SPEC_PROPERTIES: dict[str, dict[str, Any]] = {
 }
 
 
+OVERLAY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "What differs in one environment: master_dict and params merge "
+    "over the spec's, key by key; `enabled: false` leaves the DAG out of it.",
+    "properties": {
+        "enabled": {
+            "type": "boolean",
+            "description": "false: no DAG in this environment.",
+        },
+        "master_dict": SPEC_PROPERTIES["master_dict"],
+        "params": PARAMS_SCHEMA,
+    },
+    "additionalProperties": False,
+}
+
+
+SPEC_PROPERTIES["environments"] = {
+    "type": "object",
+    "description": "Per environment declared in [tool.dagsmith] environments: "
+    "an overlay of master_dict and params, applied after _defaults.yaml.",
+    "additionalProperties": OVERLAY_SCHEMA,
+}
+
+
 REQUIRED_KEYS = ("dag_id", "template", "namespace", "master_dict")
 
 
@@ -103,8 +127,11 @@ def _subschema(contract: object) -> object:
     return contract
 
 
-def editor_schema(templates: TemplateSet) -> dict[str, Any]:
-    """The spec schema for editors, checking master_dict against each template's contract.
+def editor_schema(
+    templates: TemplateSet, environments: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The spec schema for editors, checking master_dict against each template's
+    contract, and overlays against the declared environments.
 
     A spec file may take template, namespace or master_dict from `_defaults.yaml`,
     so here only dag_id is required.
@@ -115,6 +142,13 @@ def editor_schema(templates: TemplateSet) -> dict[str, Any]:
         **properties["template"],
         "enum": sorted(templates.templates),
     }
+    if environments:
+        properties["environments"] = {
+            **properties["environments"],
+            "propertyNames": {"enum": list(environments)},
+        }
+    else:
+        del properties["environments"]
     schema["properties"] = properties
     contracts = [
         {

@@ -13,6 +13,7 @@ from .header import is_owned
 from .model import (
     RECORD,
     InputError,
+    OptionError,
     Output,
     Plan,
     Position,
@@ -40,7 +41,8 @@ def verify(settings: Settings, python: str) -> DagBagReport:
         for s in specs
         if s.output not in present
     ]
-    report, again = _parse_twice(settings.out, sorted(present), python)
+    apart = bool(settings.environments)
+    report, again = _parse_twice(settings.out, sorted(present), python, apart)
     failed = [
         *missing,
         *check_parsed(specs, out, report),
@@ -52,20 +54,23 @@ def verify(settings: Settings, python: str) -> DagBagReport:
 
 
 def _parse_twice(
-    folder: Path, files: list[str], python: str
+    folder: Path, files: list[str], python: str, apart: bool
 ) -> tuple[DagBagReport, DagBagReport]:
     """Two parses in separate processes, with different hash seeds and a moment
-    apart, side by side: a DAG that differs between them is not stable."""
+    apart, side by side: a DAG that differs between them is not stable.
+
+    `apart`: each environment's tree in a DagBag of its own."""
     from concurrent.futures import ThreadPoolExecutor
 
+    def parse(seed: str) -> DagBagReport:
+        return parse_in_airflow(
+            folder, files, python, hash_seed=seed, serialize=True, apart=apart
+        )
+
     with ThreadPoolExecutor(2) as pool:
-        first = pool.submit(
-            parse_in_airflow, folder, files, python, hash_seed="1", serialize=True
-        )
+        first = pool.submit(parse, "1")
         time.sleep(0.2)
-        second = pool.submit(
-            parse_in_airflow, folder, files, python, hash_seed="2", serialize=True
-        )
+        second = pool.submit(parse, "2")
         return first.result(), second.result()
 
 
@@ -73,19 +78,26 @@ def deploy(
     settings: Settings,
     target: Path,
     *,
+    environment: str | None = None,
     dry_run: bool = False,
     force: bool = False,
     on_wait: Callable[[], None] = lambda: None,
     progress: Progress = silent,
 ) -> Plan:
-    """Sync the owned output files into an Airflow dags folder, atomically per file.
+    """Sync the owned output files (of one environment's tree, in a project
+    that declares them) into an Airflow dags folder, atomically per file.
 
-    Refuses (StaleError) while `check` would fail, unless forced: what is
-    deployed is what was reviewed.
+    Refuses (StaleError) while `check` would fail for what it ships, unless
+    forced: what is deployed is what was reviewed.
     """
+    tree = _tree(settings, environment)
     existing = load.load_outputs(settings.out)
     if not force:
-        drift = check(settings, progress, existing).pending
+        drift = [
+            c
+            for c in check(settings, progress, existing).pending
+            if c.path.startswith(tree)
+        ]
         if drift:
             out = settings.display(settings.out)
             raise StaleError(
@@ -99,9 +111,10 @@ def deploy(
                 ]
             )
     wanted = tuple(
-        Output(path, content)
+        Output(path.removeprefix(tree), content)
         for path, content in sorted(existing.items())
-        if is_owned(content) and path != RECORD  # the record stays in the repository
+        # The record stays in the repository.
+        if is_owned(content) and path != RECORD and path.startswith(tree)
     )
     shown = settings.display(target)
     if dry_run:
@@ -110,3 +123,22 @@ def deploy(
         result = plan_folder(shown, wanted, load.load_outputs(target))
         write.apply(result, target)
     return result
+
+
+def _tree(settings: Settings, environment: str | None) -> str:
+    """The prefix, under the output folder, of what a deploy ships: one
+    environment's folder, or everything in a project without environments."""
+    environment = settings.environment(environment)
+    if environment is not None:
+        return f"{environment}/"
+    if settings.environments:
+        choices = " or ".join(f"--env {e}" for e in settings.environments)
+        raise OptionError(
+            [
+                Problem(
+                    Position("--env", 0),
+                    f"each environment deploys to its own Airflow; choose one: {choices}",
+                )
+            ]
+        )
+    return ""

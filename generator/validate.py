@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
 # jsonschema is imported where it is used: it costs a tenth of a second at
 # start-up, and a run whose specs are unchanged never validates.
 
+from . import load
 from .literals import LiteralError, describe_path, to_literal
 from .model import Document, Position, Problem, Spec, Template, TemplateSet
 from .params import check_params
@@ -82,12 +84,15 @@ def yaml_type(value: object) -> str:
     return "null" if value is None else f"a {type(value).__name__}"
 
 
-def _unknown_key(document: Document, key: object, allowed: list[str]) -> Problem:
+def _unknown_key(
+    document: Document, key: object, allowed: list[str], path: tuple[Any, ...] = ()
+) -> Problem:
     close = difflib.get_close_matches(str(key), allowed, n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
+    prefix = f"{describe_path(path)}: " if path else ""
     return Problem(
-        document.position_of((key,), key=True),
-        f"unknown key {key!r}; {hint}(allowed: {', '.join(allowed)})",
+        document.position_of((*path, key), key=True),
+        f"{prefix}unknown key {key!r}; {hint}(allowed: {', '.join(allowed)})",
     )
 
 
@@ -103,6 +108,12 @@ def _spec_problems(
     if error.validator == "additionalProperties" and not path:
         extra = [k for k in document.data if k not in allowed]
         return [_unknown_key(document, k, allowed) for k in extra]
+    if error.validator == "additionalProperties" and path[0] == "environments":
+        overlay = error.schema if isinstance(error.schema, Mapping) else {}
+        known = list(overlay.get("properties", {}))
+        instance = error.instance if isinstance(error.instance, Mapping) else {}
+        extra = [k for k in instance if k not in known]
+        return [_unknown_key(document, k, known, path) for k in extra]
     where = document.position_of(path)
     name = describe_path(path)
     if error.validator == "type":
@@ -166,11 +177,30 @@ def check_contract(
         path = ("master_dict", *error.absolute_path)
         problems.append(
             Problem(
-                document.position_of(path),
+                _error_position(document, path, error),
                 f"{describe_path(path)}: {error.message} (contract {contract.path})",
             )
         )
     return problems
+
+
+def _error_position(
+    document: Document, path: tuple[Any, ...], error: ValidationError
+) -> Position:
+    """Where a contract error is: at the first key a mapping may not have, when
+    that is the error (an overlay's stray key, say), else at the value."""
+    if error.validator == "additionalProperties" and isinstance(
+        error.instance, Mapping
+    ):
+        known = (
+            error.schema.get("properties", {})
+            if isinstance(error.schema, Mapping)
+            else {}
+        )
+        extra = [key for key in error.instance if key not in known]
+        if extra:
+            return document.position_of((*path, extra[0]), key=True)
+    return document.position_of(path)
 
 
 def check_template_name(document: Document, templates: TemplateSet) -> list[Problem]:
@@ -254,14 +284,126 @@ def check_unique(documents: Iterable[Document]) -> list[Problem]:
     return problems
 
 
+def check_environment_names(
+    document: Document, environments: tuple[str, ...]
+) -> list[Problem]:
+    """Problems of a document's `environments:` overlays: each must name a
+    declared environment, and a project that declares none may have none."""
+    data = document.data
+    overlays = data.get("environments") if isinstance(data, Mapping) else None
+    if not isinstance(overlays, Mapping):
+        return []
+    if not environments:
+        return [
+            Problem(
+                document.position_of(("environments",), key=True),
+                "environments: this project declares no environments; declare them "
+                'in pyproject.toml ([tool.dagsmith] environments = ["dev", "prod"]) '
+                "or remove this key",
+            )
+        ]
+    declared = ", ".join(environments)
+    problems = []
+    for name in overlays:
+        if name in environments:
+            continue
+        close = difflib.get_close_matches(str(name), environments, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        problems.append(
+            Problem(
+                document.position_of(("environments", name), key=True),
+                f"environments: {name!r} is not a declared environment "
+                f"(pyproject.toml declares {declared}){hint}",
+            )
+        )
+    return problems
+
+
+@dataclass
+class _Checker:
+    """Checks spec documents against their templates, with each contract's
+    validator built once."""
+
+    templates: TemplateSet
+    broken_contracts: set[str]
+    validators: dict[str, Any] = field(default_factory=dict)
+
+    def check(self, document: Document) -> list[Problem]:
+        """Problems of a document of valid shape against its template and contract."""
+        templates = self.templates
+        found = check_template_name(document, templates) + check_literals(document)
+        if found:
+            return found
+        found = check_params(document)
+        template = templates.templates[document.data["template"]]
+        if template.kind == "legacy" and document.data.get("params"):
+            where = document.position_of(("params",), key=True)
+            found.append(Problem(where, "params need a Jinja2 template (.py.j2)"))
+        contract = template.contract
+        if found or contract is None or contract.path in self.broken_contracts:
+            return found
+        if contract.path not in self.validators:
+            self.validators[contract.path] = contract_validator(contract)
+        return check_contract(document, contract, self.validators[contract.path])
+
+    def specs_of(
+        self, document: Document, environments: tuple[str, ...]
+    ) -> tuple[list[Spec], list[Problem]]:
+        """The specs of a document, one per environment it is in, and its problems.
+
+        A problem found in some environments but not all says which.
+        """
+        found = check_shape(document, SPEC_SCHEMA)
+        found += check_environment_names(document, environments)
+        if found:
+            return [], found
+        variants = {
+            name: variant
+            for name in environments or ("",)
+            if (variant := load.for_environment(document, name)) is not None
+        }
+        specs: list[Spec] = []
+        seen: dict[Problem, list[str]] = {}
+        for name, variant in variants.items():
+            problems = self.check(variant)
+            for problem in problems:
+                seen.setdefault(problem, []).append(name)
+            if not problems:
+                specs.append(_spec(variant, name))
+        return specs, [
+            p if len(names) == len(variants) else _in(p, names)
+            for p, names in seen.items()
+        ]
+
+
+def _in(problem: Problem, environments: list[str]) -> Problem:
+    """A problem found in only some environments, saying which."""
+    return Problem(problem.where, f"{problem.message} (in {', '.join(environments)})")
+
+
+def _spec(document: Document, environment: str) -> Spec:
+    data = document.data
+    return Spec(
+        data["dag_id"],
+        data["template"],
+        data["namespace"],
+        data["master_dict"],
+        document,
+        data.get("params") or {},
+        environment,
+    )
+
+
 def validate(
     documents: Sequence[Document],
     defaults: Iterable[Document],
     templates: TemplateSet,
     *,
     contracts_checked: bool = False,
+    environments: tuple[str, ...] = (),
 ) -> tuple[list[Spec], list[Problem]]:
-    """The valid specs, and every problem of the documents, defaults and contracts.
+    """The valid specs (one per document and environment it is in), and every
+    problem of the documents, defaults and contracts.
 
     contracts_checked: these very contracts passed as JSON Schemas in an
     earlier run, so are not checked again.
@@ -269,44 +411,15 @@ def validate(
     problems: list[Problem] = []
     for document in defaults:
         problems += check_shape(document, DEFAULTS_SCHEMA)
+        problems += check_environment_names(document, environments)
     for template in templates.templates.values() if not contracts_checked else ():
         problems += check_contract_schema(template)
-    broken_contracts = {p.where.file for p in problems}
-    validators: dict[str, Any] = {}
+    checker = _Checker(templates, {p.where.file for p in problems})
     specs = []
     for document in documents:
-        found = check_shape(document, SPEC_SCHEMA)
-        if not found:
-            found = check_template_name(document, templates) + check_literals(document)
-        if not found:
-            found = check_params(document)
-            template = templates.templates[document.data["template"]]
-            if template.kind == "legacy" and document.data.get("params"):
-                where = document.position_of(("params",), key=True)
-                found.append(Problem(where, "params need a Jinja2 template (.py.j2)"))
-        contract = (
-            templates.templates[document.data["template"]].contract
-            if not found
-            else None
-        )
-        if contract is not None and contract.path not in broken_contracts:
-            if contract.path not in validators:
-                validators[contract.path] = contract_validator(contract)
-            found = check_contract(document, contract, validators[contract.path])
-        if found:
-            problems += found
-            continue
-        data = document.data
-        specs.append(
-            Spec(
-                data["dag_id"],
-                data["template"],
-                data["namespace"],
-                data["master_dict"],
-                document,
-                data.get("params") or {},
-            )
-        )
+        found, invalid = checker.specs_of(document, environments)
+        specs += found
+        problems += invalid
     problems += check_unique(documents)
     return specs, problems
 

@@ -157,10 +157,13 @@ def _commit(plan: Plan, folder: Path, staged: list[tuple[Path, Path]]) -> None:
         with _writing(plan.shown(change.path)):
             target.unlink(missing_ok=True)
         touched.add(target.parent)
-        if target.parent != folder:
-            # A namespace folder goes only when this left it empty.
-            with contextlib.suppress(OSError):
-                target.parent.rmdir()
+        # A namespace folder (and an environment's) goes only when this left it empty.
+        for parent in target.relative_to(folder).parents[:-1]:
+            try:
+                (folder / parent).rmdir()
+            except OSError:
+                break
+            touched.add((folder / parent).parent)
     for parent in sorted(touched):
         if parent.is_dir():
             relative = parent.relative_to(folder).as_posix()

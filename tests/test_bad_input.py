@@ -20,6 +20,8 @@ master_dict:
     - {name: orders, key: order_id}
 """
 
+ENVIRONMENTS = '[tool.dagsmith]\nenvironments = ["dev", "prod"]\n'
+
 
 @dataclass(frozen=True)
 class Case:
@@ -226,7 +228,7 @@ CASES = [
     Case(
         "contract: extra key",
         {"specs/bad.yaml": GOOD + "  owner: me\n"},
-        "specs/bad.yaml:4:",
+        "specs/bad.yaml:9:3",
         "Additional properties are not allowed ('owner' was unexpected)",
     ),
     Case(
@@ -498,6 +500,59 @@ CASES = [
         },
         "specs/bad.yaml:5:1",
         "params need a Jinja2 template (.py.j2)",
+    ),
+    Case(
+        "environments: not a list of names",
+        {"pyproject.toml": '[tool.dagsmith]\nenvironments = "prod"\n'},
+        "pyproject.toml:2:1",
+        "[tool.dagsmith] environments: expected a list of distinct names",
+    ),
+    Case(
+        "environments: overlay in a project that declares none",
+        {"specs/bad.yaml": GOOD + "environments:\n  prod: {}\n"},
+        "specs/bad.yaml:9:1",
+        "environments: this project declares no environments",
+    ),
+    Case(
+        "environments: overlay for an undeclared environment",
+        {
+            "pyproject.toml": ENVIRONMENTS,
+            "specs/bad.yaml": GOOD + "environments:\n  prod: {}\n  stage: {}\n",
+        },
+        "specs/bad.yaml:11:3",
+        "environments: 'stage' is not a declared environment "
+        "(pyproject.toml declares dev, prod)",
+    ),
+    Case(
+        "environments: overlay for an undeclared environment in _defaults.yaml",
+        {
+            "pyproject.toml": ENVIRONMENTS,
+            "specs/_defaults.yaml": "environments:\n  prd:\n    enabled: false\n",
+        },
+        "specs/_defaults.yaml:2:3",
+        "'prd' is not a declared environment (pyproject.toml declares dev, prod); "
+        "did you mean 'prod'?",
+    ),
+    Case(
+        "environments: overlay breaks the contract",
+        {
+            "pyproject.toml": ENVIRONMENTS,
+            "specs/bad.yaml": GOOD
+            + "environments:\n  prod:\n    master_dict:\n      schedule: 5\n",
+        },
+        "specs/bad.yaml:12:17",
+        "master_dict.schedule: 5 is not of type 'string', 'null' "
+        "(contract templates/etl_tables.schema.yaml) (in prod)",
+    ),
+    Case(
+        "environments: overlay of something other than master_dict and params",
+        {
+            "pyproject.toml": ENVIRONMENTS,
+            "specs/bad.yaml": GOOD + "environments:\n  dev:\n    namespace: x\n",
+        },
+        "specs/bad.yaml:11:5",
+        "environments.dev: unknown key 'namespace'; (allowed: enabled, master_dict, "
+        "params)",
     ),
     Case(
         "symlink outside the project",

@@ -235,7 +235,7 @@ def test_unknown_pyproject_setting_is_an_input_error(project: Project) -> None:
     project.write("pyproject.toml", '[tool.dagsmith]\noutput = "dags"\n')
     result = project.run("generate")
     assert result.exit_code == 2
-    assert "pyproject.toml:1:1: [tool.dagsmith] output" in result.stderr
+    assert "pyproject.toml:2:1: [tool.dagsmith] output" in result.stderr
 
 
 def test_version_names_dagsmith_and_black() -> None:

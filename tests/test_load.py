@@ -672,21 +672,56 @@ def test_root_is_the_nearest_folder_with_pyproject_or_git(root: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("table", "key"),
+    ("table", "key", "line"),
     [
-        ('spec = "s"\n', "spec"),
-        ("out = 3\n", "out"),
-        ('specs = "s"\nextra = "x"\n', "extra"),
+        ('spec = "s"\n', "spec", 2),
+        ("out = 3\n", "out", 2),
+        ('specs = "s"\nextra = "x"\n', "extra", 3),
     ],
 )
-def test_bad_settings_are_an_input_error(root: Path, table: str, key: str) -> None:
+def test_bad_settings_are_an_input_error(
+    root: Path, table: str, key: str, line: int
+) -> None:
     (root / "pyproject.toml").write_text("[tool.dagsmith]\n" + table, encoding="utf-8")
     with pytest.raises(InputError) as raised:
         load_settings(cwd=root)
     (problem,) = raised.value.problems
-    assert problem.where == Position("pyproject.toml")
+    assert problem.where == Position("pyproject.toml", line)
     assert problem.message.startswith(f"[tool.dagsmith] {key}: expected one of ")
     assert raised.value.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ('"prod"', "got 'prod'"),
+        ("[]", "got []"),
+        ('["dev", 3]', "3 is not one"),
+        ('["dev", "Prod"]', "'Prod' is not one"),
+        ('["dev", "../x"]', "'../x' is not one"),
+        ('["dev", "dev"]', "'dev' is listed twice"),
+    ],
+)
+def test_environments_must_be_a_list_of_names(
+    root: Path, value: str, said: str
+) -> None:
+    (root / "pyproject.toml").write_text(
+        f'[project]\nname = "x"\n\n[tool.dagsmith]\nenvironments = {value}\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as raised:
+        load_settings(cwd=root)
+    (problem,) = raised.value.problems
+    assert problem.where == Position("pyproject.toml", 5)
+    assert problem.message.startswith("[tool.dagsmith] environments: expected a list")
+    assert said in problem.message
+
+
+def test_environments_are_read_in_order(root: Path) -> None:
+    (root / "pyproject.toml").write_text(
+        '[tool.dagsmith]\nenvironments = ["prod", "dev"]\n', encoding="utf-8"
+    )
+    assert load_settings(cwd=root).environments == ("prod", "dev")
 
 
 def test_display_is_root_relative_posix(root: Path) -> None:

@@ -31,7 +31,8 @@ def schema(settings: Settings) -> None:
     from ..schema import editor_schema
 
     templates, _ = load.load_templates(settings)
-    click.echo(json.dumps(editor_schema(templates), indent=2))
+    schema = editor_schema(templates, settings.environments)
+    click.echo(json.dumps(schema, indent=2))
 
 
 @click.command()

@@ -10,12 +10,13 @@ import click
 
 from .. import pipeline
 from ..config import Settings
-from ..model import Plan
+from ..model import Plan, environment_of
 from ..report import Graphs, counts, unified_diff
 from .common import (
     EXIT_DRIFT,
     EXIT_OK,
     color,
+    environment_option,
     folder_options,
     progress_line,
     python_option,
@@ -79,7 +80,9 @@ def check(settings: Settings, fmt: str, python: str) -> None:
     if fmt == "markdown":
         from ..report import markdown_summary
 
-        click.echo(markdown_summary(plan, task_graphs(plan, python)), nl=False)
+        graphs = task_graphs(plan, python)
+        summary = markdown_summary(plan, graphs, settings.environments)
+        click.echo(summary, nl=False)
         sys.exit(EXIT_DRIFT if plan.pending else EXIT_OK)
     if not plan.pending:
         say(f"dagsmith: up to date ({len(plan.changes)} files)")
@@ -111,17 +114,22 @@ def validate(settings: Settings) -> None:
 
 @click.command()
 @click.argument("spec")
+@environment_option
 @folder_options
-def render(settings: Settings, spec: str) -> None:
+def render(settings: Settings, spec: str, environment: str | None) -> None:
     """Print the output of one spec, given as a spec file or a dag_id.
+
+    In a project with environments, --env chooses which one's output (needed
+    when the spec is in more than one).
 
     \b
     Example:
       dagsmith render specs/cleanup/project_42.yaml
       dagsmith render cleanup_project_42 | less
+      dagsmith render etl_sales --env prod
     """
     built, _ = pipeline.status(settings)  # reuses outputs that are up to date
-    chosen = select(built, settings, spec)
+    chosen = select(built, settings, spec, environment)
     if not chosen:
         raise click.UsageError(f"no spec file or dag_id {spec!r}")
     for file in chosen:
@@ -134,7 +142,8 @@ def render(settings: Settings, spec: str) -> None:
 )
 @folder_options
 def list_(settings: Settings, as_json: bool) -> None:
-    """Show every spec: dag_id, template, namespace, spec, output, status.
+    """Show every spec: dag_id, template, namespace, spec, output, status;
+    and the environment, in a project that declares them (one row for each).
 
     Status is `ok` (output up to date), `new` (not yet generated) or
     `stale` (generate would rewrite it).
@@ -150,21 +159,34 @@ def list_(settings: Settings, as_json: bool) -> None:
         for c in plan.changes
     }
     out = settings.display(settings.out)
+    environments = settings.environments
+    order = {name: index for index, name in enumerate(environments)}
     rows = [
         {
             "dag_id": s.dag_id,
+            **(
+                {"environment": environment_of(s.output, environments)}
+                if environments
+                else {}
+            ),
             "template": s.template,
             "namespace": s.namespace,
             "spec": s.spec,
             "output": f"{out}/{s.output}",
             "status": status[s.output],
         }
-        for s in sorted(built.targets, key=lambda s: s.dag_id)
+        for s in sorted(
+            built.targets,
+            key=lambda s: (
+                s.dag_id,
+                order.get(environment_of(s.output, environments), 0),
+            ),
+        )
     ]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    columns = ["dag_id", "template", "namespace", "spec", "output", "status"]
+    columns = list(rows[0]) if rows else ["dag_id"]
     widths = {c: max([len(c), *(len(r[c]) for r in rows)]) for c in columns}
     for row in [dict(zip(columns, columns, strict=True)), *rows]:
         click.echo("  ".join(row[c].ljust(widths[c]) for c in columns).rstrip())

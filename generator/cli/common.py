@@ -15,7 +15,7 @@ import click
 
 from .. import pipeline
 from ..config import Settings, load_settings
-from ..model import Generated
+from ..model import Generated, environment_of
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -126,10 +126,29 @@ python_option = click.option(
 )
 
 
-def select(built: pipeline.Build, settings: Settings, name: str) -> list[Generated]:
-    """The files of a spec file, or the one of a dag_id."""
+environment_option = click.option(
+    "--env",
+    "environment",
+    metavar="ENV",
+    help="The environment, when the project declares them.",
+)
+
+
+def select(
+    built: pipeline.Build, settings: Settings, name: str, environment: str | None
+) -> list[Generated]:
+    """The files of a spec file, or the one of a dag_id, in one environment
+    (InputError when `environment` is not declared, or is needed and missing)."""
+    environment = settings.environment(environment)
     shown = settings.display(Path(name)) if Path(name).exists() else None
-    return [f for f in built.files if f.target.dag_id == name or f.target.spec == shown]
+    found = [
+        (f, environment_of(f.target.output, settings.environments))
+        for f in built.files
+        if f.target.dag_id == name or f.target.spec == shown
+    ]
+    if environment is None:
+        settings.one_environment(name, [e for _, e in found])
+    return [f for f, e in found if environment in (None, e)]
 
 
 def waiting() -> None:

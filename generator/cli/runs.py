@@ -14,7 +14,15 @@ from ..api import ClientMissing
 from ..config import Settings
 from ..model import ConfError, Contract, InputError, RunStatus
 from ..runs import trigger as start_run
-from .common import EXIT_FAILED, EXIT_INVALID, color, folder_options, quiet, say
+from .common import (
+    EXIT_FAILED,
+    EXIT_INVALID,
+    color,
+    environment_option,
+    folder_options,
+    quiet,
+    say,
+)
 
 
 def _conf(text: str | None) -> dict[str, Any]:
@@ -78,6 +86,7 @@ class RunLine:
     help="Airflow's address, e.g. http://localhost:8080 [env: DAGSMITH_AIRFLOW_URL].",
 )
 @click.option("--unpause", is_flag=True, help="Unpause the DAG if it is paused.")
+@environment_option
 @folder_options
 def trigger(
     settings: Settings,
@@ -87,12 +96,15 @@ def trigger(
     timeout: float,
     api_url: str | None,
     unpause: bool,
+    environment: str | None,
 ) -> None:
     """Start a run of a DAG through Airflow's REST API, with a conf.
 
     The conf is checked against the spec's params before anything is sent
     (exit 2, naming the param and its line). Without a specs folder, it is
-    checked against the params Airflow serves for the DAG. Prints the run id
+    checked against the params Airflow serves for the DAG. In a project with
+    environments, --env says whose params (and so whose Airflow) the run is
+    for; point --api-url at that environment's Airflow. Prints the run id
     on stdout; with --wait, follows the run and exits 0 on success, 1 on
     failure, naming the failed tasks.
 
@@ -110,7 +122,7 @@ def trigger(
     contract = None
     if settings.specs.is_dir():
         try:
-            spec = pipeline.spec_of(settings, target)
+            spec = pipeline.spec_of(settings, target, environment)
         except InputError as error:
             raise ConfError(error.problems) from None
         document = spec.document

@@ -14,6 +14,7 @@ from .common import (
     EXIT_DRIFT,
     EXIT_INVALID,
     color,
+    environment_option,
     folder_options,
     progress_line,
     python_option,
@@ -81,8 +82,22 @@ def verify(settings: Settings, python: str, slow: float) -> None:
 @click.option(
     "--force", is_flag=True, help="Deploy even when the output is out of date."
 )
+@click.option(
+    "--env",
+    "environment",
+    metavar="ENV",
+    envvar="DAGSMITH_ENV",
+    help="The environment whose tree to ship; needed when the project declares "
+    "environments [env: DAGSMITH_ENV].",
+)
 @folder_options
-def deploy(settings: Settings, target: Path, dry_run: bool, force: bool) -> None:
+def deploy(
+    settings: Settings,
+    target: Path,
+    dry_run: bool,
+    force: bool,
+    environment: str | None,
+) -> None:
     """Sync generated files into an Airflow dags folder.
 
     Each file is written atomically (a temp file in the same folder, then a
@@ -91,14 +106,20 @@ def deploy(settings: Settings, target: Path, dry_run: bool, force: bool) -> None
     out of date, so what ships is what `check` passed.
 
     \b
+    In a project with environments, --env ships that environment's tree
+    (generated_dags/ENV/) and only it: each environment is its own Airflow.
+
+    \b
     Example:
       dagsmith deploy --to /mnt/airflow/dags --dry-run
       dagsmith deploy --to /mnt/airflow/dags
+      dagsmith deploy --env prod --to /mnt/airflow/dags
     """
     with progress_line() as progress:
         plan = ship.deploy(
             settings,
             target,
+            environment=environment,
             dry_run=dry_run,
             force=force,
             on_wait=waiting,
@@ -128,9 +149,12 @@ def deploy(settings: Settings, target: Path, dry_run: bool, force: bool) -> None
     show_default=True,
     help="mermaid pastes into GitHub/GitLab Markdown; svg needs Graphviz's `dot`.",
 )
+@environment_option
 @python_option
 @folder_options
-def graph(settings: Settings, target: str, fmt: str, python: str) -> None:
+def graph(
+    settings: Settings, target: str, fmt: str, environment: str | None, python: str
+) -> None:
     """Print a DAG's task graph, as real Airflow builds it from the spec.
 
     TARGET is a spec file or a dag_id. The output is rendered from the spec
@@ -148,7 +172,7 @@ def graph(settings: Settings, target: str, fmt: str, python: str) -> None:
     from ..graph import to_dot, to_mermaid
 
     built, _ = pipeline.status(settings)  # reuses outputs that are up to date
-    chosen = select(built, settings, target)
+    chosen = select(built, settings, target, environment)
     if len(chosen) != 1:
         found = "no" if not chosen else f"{len(chosen)} DAGs for"
         raise click.UsageError(
