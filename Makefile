@@ -39,11 +39,16 @@ install: $(DEV_STAMP) ## Create .venv and install dagsmith with its dev tools
 
 install-airflow: $(AIRFLOW_STAMP) ## Add Apache Airflow (for verify and the integration tests)
 
-generate: $(DEV_STAMP) ## Write generated_dags/ from specs/ and templates/
+# The environments example (examples/environments) is a project of its own.
+EXAMPLE_SPECS := examples/environments/specs
+
+generate: $(DEV_STAMP) ## Write generated_dags/ from specs/ and templates/ (and the environments example's)
 	$(BIN)/dagsmith generate
+	$(BIN)/dagsmith generate --specs $(EXAMPLE_SPECS)
 
 check: $(DEV_STAMP) ## Fail, with a diff, when generated_dags/ is out of date
 	$(BIN)/dagsmith check
+	$(BIN)/dagsmith check --specs $(EXAMPLE_SPECS)
 
 validate: $(DEV_STAMP) ## Load, validate and render every spec; write nothing
 	$(BIN)/dagsmith validate
@@ -68,7 +73,7 @@ lint: $(DEV_STAMP) ## ruff, black and mypy --strict
 	$(BIN)/ruff check generator tests bench
 	$(BIN)/black --check --quiet generator tests bench
 	$(BIN)/mypy --strict generator
-	$(BIN)/black --check --quiet generated_dags
+	$(BIN)/black --check --quiet generated_dags examples/environments/generated_dags
 
 format: $(DEV_STAMP) ## Format this repository's own code
 	$(BIN)/ruff check --fix --quiet generator tests

@@ -4,6 +4,7 @@ Ratios, not times, are the point: these machines are shared and noisy, so
 each figure divides two measurements taken in the same run. Usage:
 
     python bench/run.py [--sizes 100 1000 10000] [--parse]
+    python bench/run.py --sizes 1000 --environments 3
 
 `--parse` adds the Airflow parse comparison with dag-factory (bench/airflow_parse.py),
 which builds a venv of its own on first use.
@@ -208,6 +209,40 @@ def fresh_clone_figures(
     ]
 
 
+def environment_figures(
+    size: int, count: int, work: Path
+) -> list[tuple[str, str, str]]:
+    """What `count` environments cost: the same specs without and with them,
+    side by side, from a cold `generate` to `check` on a fresh clone."""
+    measured = {}
+    for environments in (0, count):
+        root = make_project(work / f"e{size}-{environments}", size, environments)
+        cold, _ = timed([DAGSMITH, "generate", "-q"], root)
+        check, _ = timed([DAGSMITH, "check", "-q"], root)
+        shutil.rmtree(root / ".dagsmith")
+        fresh, _ = timed([DAGSMITH, "check", "-q"], root)
+        edit_one_spec(root)
+        one, _ = timed([DAGSMITH, "generate", "-q"], root)
+        measured[environments] = (cold, check, fresh, one)
+        shutil.rmtree(root)
+    names = (
+        "cold `generate`",
+        "`check`, nothing changed",
+        "`check` on a fresh clone",
+        "`generate`, one spec changed",
+    )
+    rows = []
+    for name, flat, multi in zip(names, measured[0], measured[count], strict=True):
+        rows.append(
+            (
+                f"{name}, {size:,} specs: {count} environments ÷ none",
+                f"{multi / flat:.2f} ({multi:.2f} s against {flat:.2f} s)",
+                "report it",
+            )
+        )
+    return rows
+
+
 def upgrade_figure(root: Path, size: int, cold: float) -> tuple[str, str, str]:
     """`generate` after an upgrade that changes no body: dagsmith's installed code
     edited, so its tool key changes, as a new release's would."""
@@ -237,6 +272,12 @@ def main() -> None:
     parser.add_argument(
         "--parse", action="store_true", help="add the dag-factory comparison"
     )
+    parser.add_argument(
+        "--environments",
+        type=int,
+        metavar="N",
+        help="only compare N environments with none, at each size",
+    )
     args = parser.parse_args()
     rows: list[tuple[str, str, str]] = []
     with tempfile.TemporaryDirectory(prefix="dagsmith-bench-") as folder:
@@ -244,7 +285,10 @@ def main() -> None:
         install(Path(folder))
         for size in args.sizes:
             print(f"measuring {size:,} specs…", file=sys.stderr)
-            rows += figures(size, Path(folder), naive=size <= 1000)
+            if args.environments:
+                rows += environment_figures(size, args.environments, Path(folder))
+            else:
+                rows += figures(size, Path(folder), naive=size <= 1000)
     if args.parse:
         sys.path.insert(0, str(HERE))
         from airflow_parse import measure  # type: ignore[import-not-found]

@@ -41,17 +41,30 @@ def cleanup_spec(i: int) -> str:
 KINDS = (etl_spec, report_spec, cleanup_spec)
 
 
-def make_project(root: Path, count: int) -> Path:
-    """Write a project with `count` specs under root; return root."""
+# In a project with environments: dev runs every DAG by hand, and one spec in
+# three has a prod overlay of its own, as a team's few prod-only values.
+DEFAULTS_OVERLAY = "environments:\n  dev:\n    master_dict:\n      schedule: null\n"
+PROD_OVERLAY = "environments:\n  prod:\n    master_dict:\n      schedule: '@hourly'\n"
+
+
+def make_project(root: Path, count: int, environments: int = 0) -> Path:
+    """Write a project with `count` specs under root; return root.
+
+    With `environments` (2 or more): dev, (stage_N,) prod declared, overlays
+    on the ETL and report specs."""
     if root.exists():
         shutil.rmtree(root)
     shutil.copytree(REPO / "templates", root / "templates")
-    (root / "pyproject.toml").write_text("[tool.dagsmith]\n")
+    names = ["dev", *(f"stage_{n}" for n in range(environments - 2)), "prod"]
+    declared = f"environments = {names!r}\n".replace("'", '"') if environments else ""
+    (root / "pyproject.toml").write_text(f"[tool.dagsmith]\n{declared}")
     for i in range(count):
         kind = KINDS[i % len(KINDS)]
-        path = (
-            root / "specs" / kind.__name__.removesuffix("_spec") / f"spec_{i:05d}.yaml"
-        )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(kind(i))
+        folder = root / "specs" / kind.__name__.removesuffix("_spec")
+        folder.mkdir(parents=True, exist_ok=True)
+        text = kind(i)
+        if environments and kind is not cleanup_spec:
+            (folder / "_defaults.yaml").write_text(DEFAULTS_OVERLAY)
+            text += PROD_OVERLAY if i % 3 == 0 else ""
+        (folder / f"spec_{i:05d}.yaml").write_text(text)
     return root

@@ -382,7 +382,8 @@ def spec_of(settings: Settings, name: str, environment: str | None = None) -> Sp
     if environment is None:
         settings.one_environment(name, [s.environment for s in found])
     found = [s for s in found if environment in (None, s.environment)]
-    if len(found) == 1:
+    # A spec broken in one environment is not triggered in another either.
+    if len(found) == 1 and all(p.where.file != found[0].path for p in problems):
         return found[0]
     if problems:  # the spec may be the one that is broken
         raise InputError(problems)

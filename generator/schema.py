@@ -84,7 +84,16 @@ OVERLAY_SCHEMA: dict[str, Any] = {
             "description": "false: no DAG in this environment.",
         },
         "master_dict": SPEC_PROPERTIES["master_dict"],
-        "params": PARAMS_SCHEMA,
+        # Merged over the spec's params key by key: a param's default may
+        # come from the spec.
+        "params": {
+            **PARAMS_SCHEMA,
+            "additionalProperties": {
+                k: v
+                for k, v in PARAMS_SCHEMA["additionalProperties"].items()
+                if k != "required"
+            },
+        },
     },
     "additionalProperties": False,
 }

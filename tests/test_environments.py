@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE_DAG_IDS, Project
+from conftest import EXAMPLE_DAG_IDS, REPO, Project
 
 from generator import load, pipeline, workers
 from generator.config import load_settings
@@ -325,3 +325,76 @@ def test_verify_loads_every_environment_tree(envs: Project) -> None:
         failed.stderr
     )
     assert "generated_dags/dev/etl/etl_sales.py:1:1" not in failed.stderr
+
+
+def example_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The committed environments example, beside the templates it shares."""
+    shutil.copytree(REPO / "templates", tmp_path / "templates")
+    example = tmp_path / "examples/environments"
+    shutil.copytree(REPO / "examples/environments", example)
+    shutil.rmtree(example / ".dagsmith", ignore_errors=True)
+    monkeypatch.chdir(example)
+    return example
+
+
+def test_the_committed_example_is_reused_as_a_fresh_clone_finds_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    example = example_copy(tmp_path, monkeypatch)
+    committed = Project(example).outputs()
+    assert sorted(dags(committed)) == [
+        "dev/etl/etl_sales.py",
+        "prod/etl/etl_inventory.py",
+        "prod/etl/etl_sales.py",
+    ]
+    assert build().rendered == 0
+    result = Project(example).run("check")
+    assert result.exit_code == 0, result.output
+    # And rendering it all again gives the committed bytes.
+    shutil.rmtree(example / "generated_dags")
+    assert Project(example).run("generate").exit_code == 0
+    assert Project(example).outputs() == committed
+    assert 'tags=["etl", SOURCE, "dev"]' in Project(example).read(
+        "generated_dags/dev/etl/etl_sales.py"
+    )
+
+
+def test_trigger_checks_the_conf_against_its_environments_params(
+    envs: Project,
+) -> None:
+    # In prod, a run may clean only the datasets from 100 on.
+    append(
+        envs,
+        "specs/cleanup/on_demand.yaml",
+        "environments:\n  prod:\n    params:\n      dataset_id: {default: 100, minimum: 100}\n",
+    )
+    conf = json.dumps({"dataset_id": 8})
+    ambiguous = envs.run("trigger", "cleanup_on_demand", "--conf", conf)
+    assert ambiguous.exit_code == 2
+    assert "choose one: --env dev or --env prod" in ambiguous.stderr
+    refused = envs.run("trigger", "cleanup_on_demand", "--env", "prod", "--conf", conf)
+    assert refused.exit_code == 2
+    (line,) = [x for x in refused.stderr.splitlines() if "dataset_id" in x]
+    assert line.startswith("specs/cleanup/on_demand.yaml:")
+    assert "8 is less than the minimum of 100" in line
+    # dev keeps the spec's own minimum: the conf passes, and only the missing
+    # address stops the run (no network is reached in this test).
+    allowed = envs.run("trigger", "cleanup_on_demand", "--env", "dev", "--conf", conf)
+    assert allowed.exit_code == 2
+    assert allowed.stderr.startswith("environment: no Airflow to talk to")
+
+
+def test_a_spec_broken_in_one_environment_is_not_triggered_in_another(
+    envs: Project,
+) -> None:
+    append(
+        envs,
+        "specs/cleanup/on_demand.yaml",
+        "environments:\n  prod:\n    params:\n      dataset_id: {minimum: 100}\n",
+    )
+    result = envs.run("trigger", "cleanup_on_demand", "--env", "dev")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == (
+        "specs/cleanup/on_demand.yaml:16:14: params.dataset_id.default: 7 is less "
+        "than the minimum of 100 (in prod)"
+    )
