@@ -6,9 +6,9 @@ import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from .config import Settings
+from .merge import apply_defaults
 from .model import (
     RECORD,
     Document,
@@ -18,7 +18,6 @@ from .model import (
     SpecSources,
     Template,
     TemplateSet,
-    ValuePath,
 )
 from .yamlpos import parse_documents
 
@@ -27,8 +26,6 @@ DEFAULTS_NAME = "_defaults.yaml"
 JINJA_SUFFIX = ".py.j2"
 LEGACY_SUFFIX = ".template"
 CONTRACT_SUFFIX = ".schema.yaml"
-# The keys whose mappings `_defaults.yaml` merges into, rather than replaces.
-DEEP_MERGED = ("master_dict", "params", "environments")
 
 
 @dataclass(frozen=True)
@@ -101,97 +98,6 @@ def read_text(
             Position(shown, line, column),
             f"is not UTF-8 text (byte 0x{data[error.start]:02x}); save it as UTF-8",
         )
-
-
-def _merge(
-    base: Document, over: Document
-) -> tuple[Any, dict[ValuePath, Position], dict[ValuePath, Position]]:
-    """Values of `over` on top of `base`; mappings under DEEP_MERGED merge key by key."""
-    tables = _Positions(dict(base.positions), dict(base.key_positions), over)
-
-    def merge(old: object, new: object, path: ValuePath, deep: bool) -> object:
-        if not (isinstance(old, Mapping) and isinstance(new, Mapping)):
-            tables.take(path)
-            return new
-        tables.place(path)  # the merged mapping is where the overriding file wrote it
-        merged = dict(old)
-        for key, value in new.items():
-            child = (*path, key)
-            if key in merged and (deep or (path == () and key in DEEP_MERGED)):
-                merged[key] = merge(merged[key], value, child, True)
-            else:
-                tables.take(child)
-                merged[key] = value
-        return merged
-
-    return merge(base.data, over.data, (), False), tables.values, tables.keys
-
-
-@dataclass
-class _Positions:
-    """The position tables of a document being merged, and the document merged in."""
-
-    values: dict[ValuePath, Position]
-    keys: dict[ValuePath, Position]
-    over: Document
-
-    def _pairs(
-        self,
-    ) -> tuple[tuple[dict[ValuePath, Position], Mapping[ValuePath, Position]], ...]:
-        return (self.values, self.over.positions), (self.keys, self.over.key_positions)
-
-    def take(self, path: ValuePath) -> None:
-        """Everything at and under `path` now comes from the overriding document."""
-        for table, source in self._pairs():
-            for stale in [p for p in table if p[: len(path)] == path]:
-                del table[stale]
-            table.update({p: v for p, v in source.items() if p[: len(path)] == path})
-
-    def place(self, path: ValuePath) -> None:
-        """The value at `path` itself is where the overriding document wrote it."""
-        for table, source in self._pairs():
-            if path in source:
-                table[path] = source[path]
-
-
-def apply_defaults(document: Document, chain: list[Document]) -> Document:
-    """The document with every defaults file of its folders under it, nearest last."""
-    if not chain or not isinstance(document.data, Mapping):
-        return document
-    base = chain[0]
-    for defaults in [*chain[1:], document]:
-        data, positions, key_positions = _merge(base, defaults)
-        base = Document(document.path, document.index, data, positions, key_positions)
-    return base
-
-
-def for_environment(document: Document, environment: str) -> Document | None:
-    """A valid spec document as it is in one environment: its overlay merged over
-    it as defaults merge, with the overlay's positions; None when the overlay
-    leaves the DAG out (`enabled: false`)."""
-    data = dict(document.data)
-    overlay = dict((data.pop("environments", None) or {}).get(environment) or {})
-    if overlay.pop("enabled", True) is False:
-        return None
-    base = Document(
-        document.path, document.index, data, document.positions, document.key_positions
-    )
-    if not overlay:
-        return base
-    prefix = ("environments", environment)
-
-    def rerooted(table: Mapping[ValuePath, Position]) -> dict[ValuePath, Position]:
-        return {p[2:]: v for p, v in table.items() if p[:2] == prefix and p[2:]}
-
-    over = Document(
-        document.path,
-        document.index,
-        overlay,
-        rerooted(document.positions),
-        rerooted(document.key_positions),
-    )
-    merged, positions, key_positions = _merge(base, over)
-    return Document(document.path, document.index, merged, positions, key_positions)
 
 
 def read_spec_sources(settings: Settings) -> SpecSources:

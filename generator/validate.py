@@ -16,9 +16,16 @@ if TYPE_CHECKING:
 # jsonschema is imported where it is used: it costs a tenth of a second at
 # start-up, and a run whose specs are unchanged never validates.
 
-from . import load
+from .contracts import (
+    allowed_keys,
+    check_contract,
+    check_contract_schema,
+    contract_validator,
+    extra_keys,
+)
 from .literals import LiteralError, describe_path, to_literal
-from .model import Document, Position, Problem, Spec, Template, TemplateSet
+from .merge import for_environment
+from .model import Document, Position, Problem, Spec, TemplateSet
 from .params import check_params
 from .schema import (
     DAG_ID_PATTERN,
@@ -109,11 +116,8 @@ def _spec_problems(
         extra = [k for k in document.data if k not in allowed]
         return [_unknown_key(document, k, allowed) for k in extra]
     if error.validator == "additionalProperties" and path[0] == "environments":
-        overlay = error.schema if isinstance(error.schema, Mapping) else {}
-        known = list(overlay.get("properties", {}))
-        instance = error.instance if isinstance(error.instance, Mapping) else {}
-        extra = [k for k in instance if k not in known]
-        return [_unknown_key(document, k, known, path) for k in extra]
+        known = allowed_keys(error)  # an overlay's keys
+        return [_unknown_key(document, k, known, path) for k in extra_keys(error)]
     where = document.position_of(path)
     name = describe_path(path)
     if error.validator == "type":
@@ -140,67 +144,6 @@ def check_shape(document: Document, schema: Mapping[str, Any]) -> list[Problem]:
     validator = _spec_validator("spec" if schema is SPEC_SCHEMA else "defaults")
     errors = validator.iter_errors(document.data)
     return [p for e in errors for p in _spec_problems(document, e, allowed)]
-
-
-def check_contract_schema(template: Template) -> list[Problem]:
-    """Problems of the template's contract as a JSON Schema document itself."""
-    contract = template.contract
-    if contract is None:
-        return []
-    import jsonschema
-
-    try:
-        jsonschema.Draft202012Validator.check_schema(contract.data)
-    except jsonschema.SchemaError as error:
-        where = contract.position_of(tuple(error.absolute_path))
-        return [Problem(where, f"invalid JSON Schema contract: {error.message}")]
-    return []
-
-
-def contract_validator(contract: Document) -> Validator:
-    """A validator for a contract (checked as a schema first), with format checks."""
-    import jsonschema
-
-    checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
-    return jsonschema.Draft202012Validator(contract.data, format_checker=checker)
-
-
-def check_contract(
-    document: Document, contract: Document, validator: Validator
-) -> list[Problem]:
-    """Problems of a spec's master_dict against its template's contract."""
-    master_dict = document.data["master_dict"]
-    problems = []
-    for error in sorted(
-        validator.iter_errors(master_dict), key=lambda e: list(map(str, e.path))
-    ):
-        path = ("master_dict", *error.absolute_path)
-        problems.append(
-            Problem(
-                _error_position(document, path, error),
-                f"{describe_path(path)}: {error.message} (contract {contract.path})",
-            )
-        )
-    return problems
-
-
-def _error_position(
-    document: Document, path: tuple[Any, ...], error: ValidationError
-) -> Position:
-    """Where a contract error is: at the first key a mapping may not have, when
-    that is the error (an overlay's stray key, say), else at the value."""
-    if error.validator == "additionalProperties" and isinstance(
-        error.instance, Mapping
-    ):
-        known = (
-            error.schema.get("properties", {})
-            if isinstance(error.schema, Mapping)
-            else {}
-        )
-        extra = [key for key in error.instance if key not in known]
-        if extra:
-            return document.position_of((*path, extra[0]), key=True)
-    return document.position_of(path)
 
 
 def check_template_name(document: Document, templates: TemplateSet) -> list[Problem]:
@@ -360,7 +303,7 @@ class _Checker:
         variants = {
             name: variant
             for name in environments or ("",)
-            if (variant := load.for_environment(document, name)) is not None
+            if (variant := for_environment(document, name)) is not None
         }
         specs: list[Spec] = []
         seen: dict[Problem, list[str]] = {}
