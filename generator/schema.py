@@ -75,7 +75,8 @@ SPEC_PROPERTIES: dict[str, dict[str, Any]] = {
 
 
 OVERLAY_SCHEMA: dict[str, Any] = {
-    "type": "object",
+    # null: the environment named with nothing under it, which changes nothing.
+    "type": ["object", "null"],
     "description": "What differs in one environment: master_dict and params merge "
     "over the spec's, key by key; `enabled: false` leaves the DAG out of it.",
     "properties": {
@@ -165,7 +166,7 @@ def editor_schema(
                 "properties": {"template": {"const": name}},
                 "required": ["template"],
             },
-            "then": {"properties": {"master_dict": _subschema(template.contract.data)}},
+            "then": {"properties": _checked_by(template.contract.data, environments)},
         }
         for name, template in sorted(templates.templates.items())
         if template.contract is not None
@@ -173,3 +174,17 @@ def editor_schema(
     if contracts:
         schema["allOf"] = contracts
     return schema
+
+
+def _checked_by(contract: object, environments: tuple[str, ...]) -> dict[str, Any]:
+    """What a contract checks in a spec: its master_dict, and each overlay's
+    master_dict value by value (an overlay holds only what differs, so the
+    contract's required keys do not apply to it)."""
+    checked: dict[str, Any] = {"master_dict": _subschema(contract)}
+    if environments and isinstance(contract, dict):
+        partial = {
+            k: v for k, v in contract.items() if k not in ("$schema", "$id", "required")
+        }
+        overlay = {"properties": {"master_dict": partial}}
+        checked["environments"] = {"additionalProperties": overlay}
+    return checked

@@ -128,9 +128,9 @@ def _spec_problems(
                     where, f"a spec is a mapping of {', '.join(allowed)}; got {got}"
                 )
             ]
-        expected = _TYPE_NAMES.get(
-            str(error.validator_value), str(error.validator_value)
-        )
+        kinds = error.validator_value
+        kinds = kinds if isinstance(kinds, list) else [kinds]
+        expected = " or ".join(_TYPE_NAMES.get(str(k), str(k)) for k in kinds)
         return [Problem(where, f"{name}: expected {expected}, got {got}")]
     hint = (
         error.schema.get("description", "") if isinstance(error.schema, Mapping) else ""

@@ -555,6 +555,15 @@ CASES = [
         "params)",
     ),
     Case(
+        "environments: an overlay that is not a mapping",
+        {
+            "pyproject.toml": ENVIRONMENTS,
+            "specs/bad.yaml": GOOD + "environments:\n  prod: false\n",
+        },
+        "specs/bad.yaml:10:9",
+        "environments.prod: expected a mapping or null, got a boolean",
+    ),
+    Case(
         "symlink outside the project",
         {},
         "specs/linked.yaml:1:1",

@@ -398,3 +398,32 @@ def test_a_spec_broken_in_one_environment_is_not_triggered_in_another(
         "specs/cleanup/on_demand.yaml:16:14: params.dataset_id.default: 7 is less "
         "than the minimum of 100 (in prod)"
     )
+
+
+def test_an_environment_named_with_nothing_under_it_changes_nothing(
+    envs: Project,
+) -> None:
+    append(envs, "specs/ml/train_models.yaml", "environments:\n  prod:\n  dev: {}\n")
+    assert envs.run("generate").exit_code == 0
+    dev = envs.read("generated_dags/dev/ml/train_models.py")
+    prod = envs.read("generated_dags/prod/ml/train_models.py")
+    # The same DAG but for the header's environment and the inputs digest.
+    assert dev.split("\n", 2)[2] == prod.split("\n", 2)[2]
+
+
+def test_the_editor_schema_checks_overlays_against_the_contract(envs: Project) -> None:
+    import jsonschema
+    import yaml
+
+    schema = json.loads(envs.run("schema").stdout)
+    spec = yaml.safe_load(envs.read("specs/etl/sales.yaml"))
+    validator = jsonschema.Draft202012Validator(schema)
+    assert list(validator.iter_errors(spec)) == []  # the prod overlay is partial
+    spec["environments"]["prod"]["master_dict"]["schedule"] = 5
+    (error,) = validator.iter_errors(spec)
+    assert list(error.absolute_path) == [
+        "environments",
+        "prod",
+        "master_dict",
+        "schedule",
+    ]
