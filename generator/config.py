@@ -116,8 +116,10 @@ def read_settings(root: Path) -> dict[str, object]:
 
 
 def _line_of(text: str, key: str) -> Position:
-    """Where `key = ...` is written in pyproject.toml (its first such line)."""
-    found = re.search(rf"^[ \t]*{re.escape(key)}[ \t]*=", text, re.MULTILINE)
+    """Where `key = ...` is written in pyproject.toml's [tool.dagsmith] table."""
+    table = re.search(r"^[ \t]*\[tool\.dagsmith\]", text, re.MULTILINE)
+    line = re.compile(rf"^[ \t]*{re.escape(key)}[ \t]*=", re.MULTILINE)
+    found = line.search(text, table.end() if table else 0)
     if found is None:
         return Position("pyproject.toml")
     return Position("pyproject.toml", text.count("\n", 0, found.start()) + 1)

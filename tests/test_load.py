@@ -706,13 +706,14 @@ def test_environments_must_be_a_list_of_names(
     root: Path, value: str, said: str
 ) -> None:
     (root / "pyproject.toml").write_text(
-        f'[project]\nname = "x"\n\n[tool.dagsmith]\nenvironments = {value}\n',
+        f"[tool.other]\nenvironments = 1\n[tool.dagsmith]\nenvironments = {value}\n",
         encoding="utf-8",
     )
     with pytest.raises(InputError) as raised:
         load_settings(cwd=root)
     (problem,) = raised.value.problems
-    assert problem.where == Position("pyproject.toml", 5)
+    # The line in [tool.dagsmith], not another table's key of the same name.
+    assert problem.where == Position("pyproject.toml", 4)
     assert problem.message.startswith("[tool.dagsmith] environments: expected a list")
     assert said in problem.message
 
