@@ -427,3 +427,24 @@ def test_the_editor_schema_checks_overlays_against_the_contract(envs: Project) -
         "master_dict",
         "schedule",
     ]
+
+
+@pytest.mark.airflow
+def test_check_markdown_groups_by_environment_with_task_changes(envs: Project) -> None:
+    assert envs.run("generate").exit_code == 0
+    text = envs.read("specs/etl/sales.yaml").replace(
+        "        - {name: orders, key: order_id}\n",
+        "        - {name: orders, key: order_id}\n        - {name: refunds, key: id}\n",
+    )
+    envs.write("specs/etl/sales.yaml", text)  # dev copies one more table
+    result = envs.run("check", "--format", "markdown")
+    assert result.exit_code == 1
+    assert result.stdout.startswith(
+        "### dagsmith: 0 DAGs added, 1 changed, 0 removed\n\n"
+        "Changes only dev.\n\n#### dev\n"
+    )
+    assert "| `dev/etl/etl_sales.py` | `specs/etl/sales.yaml` | changed | 4 → 7 |" in (
+        result.stdout
+    )
+    assert "- task added: `extract_refunds`" in result.stdout
+    assert "#### prod" not in result.stdout
