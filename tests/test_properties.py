@@ -536,3 +536,47 @@ def test_outputs_depend_only_on_what_the_specs_say(
     assert set(renamed) == set(first)
     for path, content in first.items():
         assert body(renamed[path]) == body(content), path
+
+
+# Overlays: what an environment's overlay makes of a spec's master_dict.
+KEYS = st.sampled_from(["a", "b", "c", "d"])
+LEAVES = st.one_of(
+    st.integers(), st.text(max_size=3), st.lists(st.integers(), max_size=3)
+)
+NESTED = st.recursive(
+    LEAVES, lambda inner: st.dictionaries(KEYS, inner, max_size=3), max_leaves=8
+)
+MAPPINGS = st.dictionaries(KEYS, NESTED, max_size=4)
+
+
+def merged(base: Any, over: Any) -> Any:
+    """The rule, stated plainly: mappings merge key by key, anything else is replaced."""
+    if not (isinstance(base, dict) and isinstance(over, dict)):
+        return over
+    return {
+        **base,
+        **{k: merged(base[k], v) if k in base else v for k, v in over.items()},
+    }
+
+
+@given(MAPPINGS, MAPPINGS)
+@settings(max_examples=200, deadline=None)
+def test_an_overlay_merges_as_defaults_do(base: Any, over: Any) -> None:
+    from generator.merge import for_environment
+    from generator.model import Document
+
+    data = {
+        "dag_id": "d",
+        "master_dict": base,
+        "environments": {"prod": {"master_dict": over}, "dev": {"enabled": False}},
+    }
+    document = Document("specs/d.yaml", 0, data, {}, {})
+    prod = for_environment(document, "prod")
+    assert prod is not None
+    assert prod.data["master_dict"] == merged(base, over)
+    assert "environments" not in prod.data
+    assert for_environment(document, "dev") is None
+    # An environment without an overlay gets the spec as written.
+    staging = for_environment(document, "staging")
+    assert staging is not None
+    assert staging.data["master_dict"] == base
