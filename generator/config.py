@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from .model import InputError, OptionError, Position, Problem
 
 DEFAULT_FOLDERS = {"specs": "specs", "templates": "templates", "out": "generated_dags"}
 ENVIRONMENTS = "environments"
+T = TypeVar("T")
 # An environment's name is a folder of the output: a lowercase word.
 ENVIRONMENT_NAME = r"[a-z][a-z0-9_-]{0,39}"
 ENVIRONMENT_RULE = "lowercase letters, digits, '_' and '-', starting with a letter"
@@ -63,14 +66,29 @@ class Settings:
             )
         raise OptionError([Problem(where, message)])
 
-    def one_environment(self, name: str, found_in: list[str]) -> None:
-        """InputError when what `name` names is in several environments and
-        no `--env` chose one."""
-        if len(set(found_in)) > 1:
-            listed = [e for e in self.environments if e in found_in]
+    def pick(
+        self,
+        name: str,
+        environment: str | None,
+        candidates: Iterable[tuple[T, str, str, str]],
+    ) -> list[T]:
+        """What a command's DAG_ID_OR_SPEC and --env name, among candidates
+        (item, dag_id, spec file, environment): the DAGs of that dag_id or spec
+        file, in that environment. OptionError when --env is not declared, or
+        is missing and the DAG is in several."""
+        environment = self.environment(environment)
+        shown = self.display(Path(name)) if Path(name).exists() else None
+        found = [
+            (item, env)
+            for item, dag_id, path, env in candidates
+            if name in (dag_id, path) or path == shown
+        ]
+        listed = [e for e in self.environments if e in {env for _, env in found}]
+        if environment is None and len(listed) > 1:
             choices = " or ".join(f"--env {e}" for e in listed)
             message = f"{name} is in {' and '.join(listed)}; choose one: {choices}"
             raise OptionError([Problem(Position("--env", 0), message)])
+        return [item for item, env in found if environment in (None, env)]
 
 
 def find_root(start: Path) -> Path:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from . import __version__, cache, load, write
 from .config import Settings
@@ -375,13 +374,10 @@ def check(
 def spec_of(settings: Settings, name: str, environment: str | None = None) -> Spec:
     """The valid spec of a dag_id or spec file, in one environment when the
     project declares them; InputError when no spec declares it."""
-    environment = settings.environment(environment)
+    settings.environment(environment)  # a bad --env is said before any parsing
     specs, _, problems = load_and_validate(settings)
-    shown = settings.display(Path(name)) if Path(name).exists() else None
-    found = [s for s in specs if name in (s.dag_id, s.path) or s.path == shown]
-    if environment is None:
-        settings.one_environment(name, [s.environment for s in found])
-    found = [s for s in found if environment in (None, s.environment)]
+    candidates = ((s, s.dag_id, s.path, s.environment) for s in specs)
+    found = settings.pick(name, environment, candidates)
     # A spec broken in one environment is not triggered in another either.
     if len(found) == 1 and all(p.where.file != found[0].path for p in problems):
         return found[0]

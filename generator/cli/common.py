@@ -8,7 +8,6 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -137,18 +136,21 @@ environment_option = click.option(
 def select(
     built: pipeline.Build, settings: Settings, name: str, environment: str | None
 ) -> list[Generated]:
-    """The files of a spec file, or the one of a dag_id, in one environment
-    (InputError when `environment` is not declared, or is needed and missing)."""
-    environment = settings.environment(environment)
-    shown = settings.display(Path(name)) if Path(name).exists() else None
-    found = [
-        (f, environment_of(f.target.output, settings.environments))
-        for f in built.files
-        if f.target.dag_id == name or f.target.spec == shown
-    ]
-    if environment is None:
-        settings.one_environment(name, [e for _, e in found])
-    return [f for f, e in found if environment in (None, e)]
+    """The files of a spec file, or the one of a dag_id, in one environment."""
+    environments = settings.environments
+    return settings.pick(
+        name,
+        environment,
+        (
+            (
+                f,
+                f.target.dag_id,
+                f.target.spec,
+                environment_of(f.target.output, environments),
+            )
+            for f in built.files
+        ),
+    )
 
 
 def waiting() -> None:
