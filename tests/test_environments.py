@@ -85,6 +85,10 @@ def test_each_spec_is_written_once_per_environment(envs: Project) -> None:
         "(template etl_tables, environment dev). DO NOT EDIT.\n"
     )
     assert envs.run("check").exit_code == 0
+    validated = envs.run("validate")
+    assert validated.stderr == (
+        f"dagsmith: {len(outputs)} DAGs valid across 2 environments (dev, prod)\n"
+    )
 
 
 def test_templates_see_the_environment(envs: Project) -> None:

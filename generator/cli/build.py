@@ -109,6 +109,13 @@ def validate(settings: Settings) -> None:
     """
     with progress_line() as progress:
         built = pipeline.build(settings, progress)
+    across = settings.environments
+    if across:
+        say(
+            f"dagsmith: {len(built.targets)} DAGs valid across "
+            f"{len(across)} environments ({', '.join(across)})"
+        )
+        return
     say(f"dagsmith: {len(built.targets)} specs valid")
 
 
