@@ -452,3 +452,16 @@ def test_check_markdown_groups_by_environment_with_task_changes(envs: Project) -
     )
     assert "- task added: `extract_refunds`" in result.stdout
     assert "#### prod" not in result.stdout
+
+
+def test_list_of_no_specs_still_names_its_columns(empty_project: Project) -> None:
+    assert empty_project.run("list").stdout.split() == [
+        "dag_id",
+        "template",
+        "namespace",
+        "spec",
+        "output",
+        "status",
+    ]
+    empty_project.write("pyproject.toml", ENVIRONMENTS)
+    assert empty_project.run("list").stdout.split()[:2] == ["dag_id", "environment"]

@@ -193,7 +193,11 @@ def list_(settings: Settings, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    columns = list(rows[0]) if rows else ["dag_id"]
+    columns = [
+        "dag_id",
+        *(["environment"] if environments else []),
+        *("template", "namespace", "spec", "output", "status"),
+    ]
     widths = {c: max([len(c), *(len(r[c]) for r in rows)]) for c in columns}
     for row in [dict(zip(columns, columns, strict=True)), *rows]:
         click.echo("  ".join(row[c].ljust(widths[c]) for c in columns).rstrip())
