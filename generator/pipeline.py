@@ -214,7 +214,7 @@ def _reuse_or_render(
     broken = {p.where.file for p in problems}
     reused, jobs = [], []
     for spec in specs:
-        if broken & uses(templates, spec.template):
+        if broken and broken & uses(templates, spec.template):
             continue  # its syntax error is reported once, not once per spec
         target = Target(
             spec.dag_id,

@@ -7,7 +7,7 @@ it starts nothing itself.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .dagbag import TaskGraph
@@ -98,31 +98,35 @@ def markdown_summary(
         return "\n".join(
             [*lines, "Generated DAGs are up to date with their specs.", ""]
         )
-    details: list[str] = []
     if not environments:
-        lines += _table(pending, graphs, details)
+        sections: list[tuple[str, Sequence[Change]]] = [("", pending)]
+        lines += _table(pending, graphs)
     else:
         groups = {
             name: [c for c in pending if environment_of(c.path, environments) == name]
             for name in environments
         }
-        touched = [name for name, changes in groups.items() if changes]
-        only = "only " if len(touched) < len(environments) else ""
-        lines += [f"Changes {only}{' and '.join(touched)}.", ""]
-        for name in touched:
-            lines += [f"#### {name}", "", *_table(groups[name], graphs, details), ""]
+        sections = [(name, changes) for name, changes in groups.items() if changes]
+        only = "only " if len(sections) < len(environments) else ""
+        lines += [f"Changes {only}{' and '.join(name for name, _ in sections)}.", ""]
+        for name, changes in sections:
+            lines += [f"#### {name}", "", *_table(changes, graphs), ""]
     if graphs is None:
         lines += [
             "",
             "Task changes need Apache Airflow: `pip install 'dagsmith[airflow]'`.",
         ]
+    details = [
+        line
+        for _, changes in sections
+        for change in changes
+        for line in _task_changes(change, graphs)
+    ]
     return "\n".join([*lines, "", *details]).rstrip("\n") + "\n"
 
 
-def _table(
-    pending: Iterable[Change], graphs: Graphs | None, details: list[str]
-) -> list[str]:
-    """The table rows of some pending DAG files; their task changes go to `details`."""
+def _table(pending: Iterable[Change], graphs: Graphs | None) -> list[str]:
+    """The table of some pending DAG files: spec, change and task counts."""
     old, new = graphs if graphs is not None else (None, None)
     words = {"create": "added", "update": "changed", "remove": "removed"}
     lines = ["| DAG file | spec | change | tasks |", "| --- | --- | --- | --- |"]
@@ -133,17 +137,21 @@ def _table(
         else:
             before, after = old.get(change.path), new.get(change.path)
             tasks = f"{_task_count(before)} → {_task_count(after)}"
-            details += _task_changes(change.path, diff(before, after))
         lines.append(f"| `{change.path}` | `{spec}` | {words[change.kind]} | {tasks} |")
     return lines
 
 
-def _task_changes(path: str, delta: GraphDiff) -> list[str]:
-    """A DAG file's task and dependency changes, as a list; nothing when none."""
+def _task_changes(change: Change, graphs: Graphs | None) -> list[str]:
+    """A DAG file's task and dependency changes, as a list; nothing when none
+    (or without Airflow's graphs)."""
+    if graphs is None:
+        return []
+    old, new = graphs
+    delta = diff(old.get(change.path), new.get(change.path))
     if not delta:
         return []
     return [
-        f"**`{path}`**",
+        f"**`{change.path}`**",
         "",
         *(f"- task added: `{t}`" for t in delta.tasks_added),
         *(f"- task removed: `{t}`" for t in delta.tasks_removed),

@@ -74,6 +74,11 @@ SPEC_PROPERTIES: dict[str, dict[str, Any]] = {
 }
 
 
+def without(schema: dict[str, Any], *keywords: str) -> dict[str, Any]:
+    """A schema without some of its keywords."""
+    return {k: v for k, v in schema.items() if k not in keywords}
+
+
 OVERLAY_SCHEMA: dict[str, Any] = {
     # null: the environment named with nothing under it, which changes nothing.
     "type": ["object", "null"],
@@ -89,11 +94,9 @@ OVERLAY_SCHEMA: dict[str, Any] = {
         # come from the spec.
         "params": {
             **PARAMS_SCHEMA,
-            "additionalProperties": {
-                k: v
-                for k, v in PARAMS_SCHEMA["additionalProperties"].items()
-                if k != "required"
-            },
+            "additionalProperties": without(
+                PARAMS_SCHEMA["additionalProperties"], "required"
+            ),
         },
     },
     "additionalProperties": False,
@@ -131,9 +134,11 @@ DEFAULTS_SCHEMA: dict[str, Any] = {
 }
 
 
-def _subschema(contract: object) -> object:
+def _subschema(contract: object, *dropped: str) -> object:
+    """A contract to embed in another schema: without its own `$schema` and
+    `$id`, nor the keywords `dropped`."""
     if isinstance(contract, dict):
-        return {k: v for k, v in contract.items() if k not in ("$schema", "$id")}
+        return without(contract, "$schema", "$id", *dropped)
     return contract
 
 
@@ -182,9 +187,6 @@ def _checked_by(contract: object, environments: tuple[str, ...]) -> dict[str, An
     contract's required keys do not apply to it)."""
     checked: dict[str, Any] = {"master_dict": _subschema(contract)}
     if environments and isinstance(contract, dict):
-        partial = {
-            k: v for k, v in contract.items() if k not in ("$schema", "$id", "required")
-        }
-        overlay = {"properties": {"master_dict": partial}}
+        overlay = {"properties": {"master_dict": _subschema(contract, "required")}}
         checked["environments"] = {"additionalProperties": overlay}
     return checked

@@ -25,7 +25,7 @@ from .contracts import (
 )
 from .literals import LiteralError, describe_path, to_literal
 from .merge import for_environment
-from .model import Document, Position, Problem, Spec, TemplateSet
+from .model import Document, Position, Problem, Spec, TemplateSet, output_path
 from .params import check_params
 from .schema import (
     DAG_ID_PATTERN,
@@ -112,11 +112,8 @@ def _spec_problems(
         prefix = f"{describe_path(path)}: " if path else ""
         message = f"{prefix}missing required key {missing}"
         return [Problem(document.position_of(path), message)]
-    if error.validator == "additionalProperties" and not path:
-        extra = [k for k in document.data if k not in allowed]
-        return [_unknown_key(document, k, allowed) for k in extra]
-    if error.validator == "additionalProperties" and path[0] == "environments":
-        known = allowed_keys(error)  # an overlay's keys
+    if error.validator == "additionalProperties":  # the spec's keys, or an overlay's
+        known = allowed_keys(error)
         return [_unknown_key(document, k, known, path) for k in extra_keys(error)]
     where = document.position_of(path)
     name = describe_path(path)
@@ -189,7 +186,7 @@ def _claim(document: Document) -> tuple[str, str] | None:
     names = [(dag_id, DAG_ID_PATTERN), (namespace, NAME_PATTERN)]
     if not all(isinstance(v, str) and fullmatch(p, v) for v, p in names):
         return None
-    return str(dag_id), f"{namespace}/{dag_id}.py"
+    return str(dag_id), output_path("", str(namespace), str(dag_id))
 
 
 def check_unique(documents: Iterable[Document]) -> list[Problem]:
@@ -300,11 +297,16 @@ class _Checker:
         found += check_environment_names(document, environments)
         if found:
             return [], found
-        variants = {
-            name: variant
-            for name in environments or ("",)
-            if (variant := for_environment(document, name)) is not None
-        }
+        # Without environments, the document as it is: nothing to merge.
+        variants = (
+            {"": document}
+            if not environments
+            else {
+                name: variant
+                for name in environments
+                if (variant := for_environment(document, name)) is not None
+            }
+        )
         specs: list[Spec] = []
         seen: dict[Problem, list[str]] = {}
         for name, variant in variants.items():

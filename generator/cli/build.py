@@ -167,7 +167,6 @@ def list_(settings: Settings, as_json: bool) -> None:
     }
     out = settings.display(settings.out)
     environments = settings.environments
-    order = {name: index for index, name in enumerate(environments)}
     rows = [
         {
             "dag_id": s.dag_id,
@@ -182,14 +181,11 @@ def list_(settings: Settings, as_json: bool) -> None:
             "output": f"{out}/{s.output}",
             "status": status[s.output],
         }
-        for s in sorted(
-            built.targets,
-            key=lambda s: (
-                s.dag_id,
-                order.get(environment_of(s.output, environments), 0),
-            ),
-        )
+        for s in built.targets
     ]
+    # By dag_id, then environment in declared order.
+    order = {name: index for index, name in enumerate(environments)}
+    rows.sort(key=lambda r: (r["dag_id"], order.get(r.get("environment", ""), 0)))
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
