@@ -30,6 +30,11 @@ class Settings:
     out: Path
     # The declared environments, in order; none when the project has none.
     environments: tuple[str, ...] = ()
+    # What marked the root (see Root), and which folders the command line
+    # gave or [tool.dagsmith] set: said when a folder is not found.
+    marker: str = "pyproject.toml"
+    given: frozenset[str] = frozenset()
+    configured: frozenset[str] = frozenset()
 
     @property
     def state(self) -> Path:
@@ -49,6 +54,48 @@ class Settings:
         if not absolute.startswith(root.rstrip(os.sep) + os.sep):
             return absolute.replace(os.sep, "/")
         return absolute[len(root.rstrip(os.sep)) + 1 :].replace(os.sep, "/")
+
+    def not_found(self, name: str) -> Problem:
+        """The problem of a folder (`specs`, `templates`) that is not there:
+        where dagsmith looked, and why there."""
+        where = Position(self.display(getattr(self, name)) + "/", 0)
+        if name in self.given:
+            return Problem(where, f"not found (given by --{name})")
+        pyproject = self.root / "pyproject.toml"
+        if name in self.configured:
+            return Problem(
+                where,
+                f"not found ([tool.dagsmith] {name} in {pyproject} names it); "
+                f"fix the setting, or pass --{name}",
+            )
+        default = DEFAULT_FOLDERS[name]
+        look_elsewhere = (
+            f"run dagsmith in the folder that holds {default}/, "
+            "add a pyproject.toml with [tool.dagsmith]"
+        )
+        why, advice = {
+            "pyproject.toml": (
+                f"marked by {pyproject} with [tool.dagsmith]",
+                f"create {default}/ there, set [tool.dagsmith] {name}",
+            ),
+            ".git": (f"marked by {self.root / '.git'}", look_elsewhere),
+            "": (
+                "the working folder: nothing at or above it holds specs/, .git or "
+                "a pyproject.toml with [tool.dagsmith]",
+                look_elsewhere,
+            ),
+        }.get(
+            self.marker,
+            (
+                f"the folder that holds {self.marker}",
+                f"create {default}/ beside {self.marker}, set [tool.dagsmith] {name}",
+            ),
+        )
+        return Problem(
+            where,
+            f"not found in {self.root} (the project root, {why}); {advice}, "
+            f"or pass --{name}",
+        )
 
     def environment(self, name: str | None) -> str | None:
         """An environment a command was given (`--env`), once it is known to be
@@ -91,28 +138,88 @@ class Settings:
         return [item for item, env in found if environment in (None, env)]
 
 
-def find_root(start: Path) -> Path:
-    """The nearest folder at or above `start` holding pyproject.toml or .git."""
-    start = start.absolute()
+@dataclass(frozen=True)
+class Root:
+    """The project root, and what in it marked it as the root."""
+
+    folder: Path
+    # "pyproject.toml" (with [tool.dagsmith]), the specs folder's name and a
+    # slash, ".git", or "" for the working folder when nothing marked one.
+    marker: str
+    # The text of its pyproject.toml, when that marked it.
+    pyproject: str | None = None
+
+
+def find_root(start: Path, *, specs_given: bool = False) -> Root:
+    """The project root of a run that starts at `start`: the --specs folder
+    when it is given, else the working folder.
+
+    The nearest pyproject.toml with a [tool.dagsmith] table wins. Without one,
+    the root is the folder that holds the specs folder: the parent of --specs,
+    or the nearest folder at or above the working folder that holds specs/.
+    A folder that holds .git is a boundary: nothing above it is looked at.
+    """
+    start = Path(os.path.normpath(start.absolute()))
+    folders = _up_to_boundary(start)
+    for folder in folders:
+        text = _dagsmith_pyproject(folder / "pyproject.toml")
+        if text is not None:
+            return Root(folder, "pyproject.toml", text)
+    if specs_given:
+        return Root(start.parent, f"{start.name}/")
+    for folder in folders:
+        if (folder / DEFAULT_FOLDERS["specs"]).is_dir():
+            return Root(folder, f"{DEFAULT_FOLDERS['specs']}/")
+    if (folders[-1] / ".git").exists():
+        return Root(folders[-1], ".git")
+    return Root(start, "")
+
+
+def _up_to_boundary(start: Path) -> list[Path]:
+    """`start` and the folders above it, up to the first that holds .git."""
+    folders = []
     for folder in (start, *start.parents):
-        if (folder / "pyproject.toml").is_file() or (folder / ".git").exists():
-            return folder
-    return start
+        folders.append(folder)
+        if (folder / ".git").exists():
+            break
+    return folders
 
 
-def read_settings(root: Path) -> dict[str, object]:
-    """The `[tool.dagsmith]` table of the root's pyproject.toml, or nothing."""
-    pyproject = root / "pyproject.toml"
-    if not pyproject.is_file():
-        return {}
+def _dagsmith_pyproject(path: Path) -> str | None:
+    """The text of a pyproject.toml that has a [tool.dagsmith] table, or None.
+
+    A file that never names dagsmith is not parsed: it belongs to other tools.
+    """
     try:
-        text = pyproject.read_text(encoding="utf-8")
-        table = tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as error:
         raise InputError(
-            [Problem(Position("pyproject.toml"), f"cannot read: {error}")]
+            [Problem(Position(str(path)), f"cannot read: {error}")]
         ) from None
-    settings = table.get("tool", {}).get("dagsmith", {})
+    if "dagsmith" not in text:
+        return None
+    try:
+        table = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(
+            [Problem(Position(str(path)), f"cannot read: {error}")]
+        ) from None
+    tool = table.get("tool")
+    return text if isinstance(tool, dict) and "dagsmith" in tool else None
+
+
+def read_settings(root: Root) -> dict[str, object]:
+    """The `[tool.dagsmith]` table of the root's pyproject.toml, or nothing."""
+    if root.pyproject is None:
+        return {}
+    text = root.pyproject
+    settings = tomllib.loads(text)["tool"]["dagsmith"]  # find_root parsed it
+    if not isinstance(settings, dict):
+        raise InputError(
+            [Problem(Position("pyproject.toml"), "[tool.dagsmith]: expected a table")]
+        )
     problems = [
         Problem(
             _line_of(text, key),
@@ -171,27 +278,42 @@ def load_settings(
 ) -> Settings:
     """Settings from command-line options, then `[tool.dagsmith]`, then the defaults.
 
-    The project root is found from the specs folder when one is given, as
-    black finds its root from the files it is given, so one project gives the
-    same bytes from any working folder. Options are relative to the working
-    folder; pyproject values to the root.
+    The project root comes from `find_root`, so one project gives the same
+    bytes from any working folder, with its folders given or defaulted.
+    Options are relative to the working folder; pyproject values to the root.
     """
     cwd = (cwd or Path.cwd()).absolute()
-    root = find_root(cwd / specs if specs else cwd)
+    root = find_root(cwd / specs if specs else cwd, specs_given=bool(specs))
     configured = read_settings(root)
     given = {"specs": specs, "templates": templates, "out": out}
     folders = {
-        name: (
-            cwd / value
-            if (value := given[name])
-            else root / str(configured.get(name, default))
+        name: Path(
+            os.path.normpath(
+                cwd / value
+                if (value := given[name])
+                else root.folder / str(configured.get(name, default))
+            )
         )
         for name, default in DEFAULT_FOLDERS.items()
     }
+    if not folders["specs"].is_relative_to(root.folder):
+        # Headers name each spec relative to the root: never an absolute path.
+        raise InputError(
+            [
+                Problem(
+                    _line_of(root.pyproject or "", "specs"),
+                    f"[tool.dagsmith] specs: {configured['specs']} is outside the "
+                    f"project ({root.folder}); keep the specs folder inside it",
+                )
+            ]
+        )
     listed = configured.get(ENVIRONMENTS, [])  # read_settings checked it
     environments = tuple(map(str, listed)) if isinstance(listed, list) else ()
     return Settings(
-        root=root,
-        **{name: Path(os.path.normpath(p)) for name, p in folders.items()},
+        root=root.folder,
+        **folders,
         environments=environments,
+        marker=root.marker,
+        given=frozenset(name for name, value in given.items() if value),
+        configured=frozenset(configured) & frozenset(DEFAULT_FOLDERS),
     )

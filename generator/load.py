@@ -103,8 +103,7 @@ def read_text(
 def read_spec_sources(settings: Settings) -> SpecSources:
     """The text of every spec and defaults file under the specs folder."""
     if not settings.specs.is_dir():
-        where = Position(settings.display(settings.specs))
-        return SpecSources((), {}, (Problem(where, "specs folder not found"),))
+        return SpecSources((), {}, (settings.not_found("specs"),))
     specs, defaults = [], {}
     linked = links_out(settings)
     top = os.fspath(settings.specs)
@@ -193,9 +192,8 @@ def load_templates(settings: Settings) -> tuple[TemplateSet, tuple[Problem, ...]
     """Every template, partial and contract under the templates folder."""
     folder = settings.templates
     if not folder.is_dir():
-        where = Position(settings.display(folder))
         empty = TemplateSet({}, {}, settings.display(folder))
-        return empty, (Problem(where, "templates folder not found"),)
+        return empty, (settings.not_found("templates"),)
     problems: list[Problem] = []
     jinja_sources: dict[str, str] = {}
     found: dict[str, list[tuple[str, str, str]]] = {}
@@ -327,19 +325,29 @@ def read_legacy(templates: Path, dags: Path, settings: Settings) -> LegacyProjec
 
 
 def in_the_way(root: Path, relatives: Iterable[str]) -> dict[str, str]:
-    """What stands where new files would go: the file itself, or a file in place
-    of one of its folders. Keyed by the new file's path, relative to root."""
+    """What stands where new files would go: the project's edge, the file
+    itself, or a file in place of one of its folders. Keyed by the new file's
+    path as shown: relative to root, or absolute when outside it."""
     found = {}
     for relative in relatives:
         target = root / relative
-        if target.exists() or target.is_symlink():
+        if not Path(os.path.normpath(target)).is_relative_to(root):
+            found[relative] = (
+                f"is outside the project ({root}), and dagsmith writes only inside "
+                "it; point the folder inside the project"
+            )
+        elif target.exists() or target.is_symlink():
             found[relative] = "already exists; not overwritten"
-            continue
-        for parent in reversed(target.relative_to(root).parents[:-1]):
-            if (root / parent).exists() and not (root / parent).is_dir():
-                found[relative] = (
-                    f"{parent.as_posix()} is a file, so its folder cannot be made; "
-                    "move it away"
-                )
-                break
+        elif blocked := _file_in_place_of_a_folder(root, target):
+            found[relative] = (
+                f"{blocked} is a file, so its folder cannot be made; move it away"
+            )
     return found
+
+
+def _file_in_place_of_a_folder(root: Path, target: Path) -> str | None:
+    """The first folder on the way to `target` that is a file, relative to root."""
+    for parent in reversed(target.relative_to(root).parents[:-1]):
+        if (root / parent).exists() and not (root / parent).is_dir():
+            return parent.as_posix()
+    return None

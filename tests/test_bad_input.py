@@ -611,9 +611,16 @@ class CommandCase:
     files: dict[str, str]
     args: tuple[str, ...]
     exit_code: int
+    # {root} is the project's folder; {name} its name (args are formatted too).
     message: str
+    # The working folder, relative to the project's folder.
+    cwd: str = "."
 
 
+OLD = {
+    "old/templates/report.template": "from airflow import DAG\ndag = DAG(#DAG_ID)\n",
+    "old/dags/Reports/report_0.py": "from airflow import DAG\ndag = DAG('report_0')\n",
+}
 PARTIAL = "{% macro greet() %}\nX = 1\n{% endmacro %\n"
 USES = "dag_id: uses\ntemplate: uses\nnamespace: u\nmaster_dict: {}\n"
 USING = {
@@ -669,26 +676,83 @@ COMMAND_CASES = [
         2,
         "specs/etl/etl_x.yaml:1:1: already exists; not overwritten",
     ),
+    # Shapes of project that are refused: said with where dagsmith looked, and why.
+    *(
+        CommandCase(
+            f"{command} in a git repository above the project",
+            {"repo/.git/HEAD": "ref: refs/heads/main\n"},
+            (command,),
+            2,
+            f"{folder}/: not found in {{root}}/repo (the project root, marked by "
+            f"{{root}}/repo/.git); run dagsmith in the folder that holds {folder}/, "
+            f"add a pyproject.toml with [tool.dagsmith], or pass --{folder}",
+            cwd="repo",
+        )
+        for command, folder in (
+            ("generate", "specs"),
+            ("check", "specs"),
+            ("list", "specs"),
+            ("new etl_tables etl_x", "templates"),
+        )
+    ),
+    CommandCase(
+        "import of templates to a folder outside the project",
+        OLD,
+        ("import", "old/templates", "old/dags", "--templates", "../{name}-templates"),
+        2,
+        "{root}-templates/report.template:1:1: is outside the project ({root}), and "
+        "dagsmith writes only inside it; point the folder inside the project",
+    ),
+    CommandCase(
+        "specs given that are not there",
+        {},
+        ("generate", "--specs", "nothing"),
+        2,
+        "nothing/: not found (given by --specs)",
+    ),
+    CommandCase(
+        "[tool.dagsmith] specs that are not there",
+        {"pyproject.toml": '[tool.dagsmith]\nspecs = "dag_specs"\n'},
+        ("validate",),
+        2,
+        "dag_specs/: not found ([tool.dagsmith] specs in {root}/pyproject.toml names "
+        "it); fix the setting, or pass --specs",
+    ),
+    CommandCase(
+        "[tool.dagsmith] specs outside the project",
+        {"pyproject.toml": '[tool.dagsmith]\nspecs = "../specs"\n'},
+        ("generate",),
+        2,
+        "pyproject.toml:2:1: [tool.dagsmith] specs: ../specs is outside the project "
+        "({root}); keep the specs folder inside it",
+    ),
 ]
 
 
 @pytest.mark.parametrize("case", COMMAND_CASES, ids=[c.name for c in COMMAND_CASES])
 def test_command_mistakes_are_one_line_without_traceback(
-    project: Project, case: CommandCase
+    project: Project, case: CommandCase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert project.run("generate").exit_code == 0
     before = project.outputs()
     for relative, content in case.files.items():
         project.write(relative, content)
     specs_before = sorted(p for p in (project.root / "specs").rglob("*"))
-    result = project.run(*case.args)
+    templates_before = sorted((project.root / "templates").rglob("*"))
+    names = {"root": project.root, "name": project.root.name}
+    monkeypatch.chdir(project.root / case.cwd)
+    args = [part.format(**names) for arg in case.args for part in arg.split(" ")]
+    result = project.run(*args)
     assert result.exit_code == case.exit_code, result.output
     assert "Traceback" not in result.output
+    message = case.message.format(**names)
     assert any(
-        line.startswith(case.message) for line in result.stderr.splitlines()
+        line.startswith(message) for line in result.stderr.splitlines()
     ), result.stderr
     assert project.outputs() == before
     assert sorted(p for p in (project.root / "specs").rglob("*")) == specs_before
+    assert sorted((project.root / "templates").rglob("*")) == templates_before
+    assert not (project.root.parent / f"{project.root.name}-templates").exists()
 
 
 @pytest.mark.airflow

@@ -536,7 +536,12 @@ def test_a_missing_specs_folder_is_a_problem(root: Path) -> None:
     loaded = load_specs(settings_of(root))
     assert loaded.documents == ()
     assert [(str(p.where), p.message) for p in loaded.problems] == [
-        ("specs:1:1", "specs folder not found")
+        (
+            "specs/",
+            f"not found in {root} (the project root, marked by {root}/pyproject.toml "
+            "with [tool.dagsmith]); create specs/ there, set [tool.dagsmith] specs, "
+            "or pass --specs",
+        )
     ]
 
 
@@ -624,7 +629,12 @@ def test_a_missing_templates_folder_is_a_problem(root: Path) -> None:
     assert loaded.templates == {}
     assert loaded.jinja_sources == {}
     assert [(str(p.where), p.message) for p in problems] == [
-        ("templates:1:1", "templates folder not found")
+        (
+            "templates/",
+            f"not found in {root} (the project root, marked by {root}/pyproject.toml "
+            "with [tool.dagsmith]); create templates/ there, set [tool.dagsmith] "
+            "templates, or pass --templates",
+        )
     ]
 
 
@@ -658,7 +668,7 @@ def test_options_are_relative_to_the_working_folder(root: Path) -> None:
     assert settings.out == root / "a" / "out"
 
 
-def test_root_is_the_nearest_folder_with_pyproject_or_git(root: Path) -> None:
+def test_git_is_a_boundary_the_root_is_never_looked_for_above(root: Path) -> None:
     (root / "pyproject.toml").write_text(
         '[tool.dagsmith]\nspecs = "s"\n', encoding="utf-8"
     )
@@ -667,8 +677,62 @@ def test_root_is_the_nearest_folder_with_pyproject_or_git(root: Path) -> None:
     (inner / "x").mkdir()
     settings = load_settings(cwd=inner / "x")
     assert settings.root == inner
+    assert settings.marker == ".git"
     # The outer pyproject.toml is not the root's, so its table does not apply.
     assert settings.specs == inner / "specs"
+
+
+def test_a_dagsmith_pyproject_wins_over_a_nearer_specs_folder(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.dagsmith]\nspecs = "dags/specs"\n', encoding="utf-8"
+    )
+    (tmp_path / "dags/specs").mkdir(parents=True)
+    for cwd, specs in (
+        (tmp_path / "dags", None),
+        (Path("/"), f"{tmp_path}/dags/specs"),
+    ):
+        settings = load_settings(cwd=cwd, specs=specs)
+        assert (settings.root, settings.marker) == (tmp_path, "pyproject.toml")
+
+
+def test_without_a_dagsmith_pyproject_the_root_holds_the_specs(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pyproject.toml").write_text("[tool.ruff]\n", encoding="utf-8")
+    project = tmp_path / "airflow"
+    (project / "specs/team").mkdir(parents=True)
+    for cwd in (project, project / "specs/team"):
+        settings = load_settings(cwd=cwd)
+        assert (settings.root, settings.marker) == (project, "specs/")
+    given = load_settings(cwd=tmp_path, specs="airflow/specs")
+    assert (given.root, given.specs) == (project, project / "specs")
+    named = load_settings(cwd=Path("/"), specs=f"{project}/dag_specs")
+    assert (named.root, named.marker) == (project, "dag_specs/")
+
+
+def test_nothing_marking_a_root_leaves_the_working_folder(tmp_path: Path) -> None:
+    settings = load_settings(cwd=tmp_path)
+    assert (settings.root, settings.marker) == (tmp_path, "")
+    (problem,) = load_specs(settings).problems
+    assert str(problem) == (
+        f"specs/: not found in {tmp_path} (the project root, the working folder: "
+        "nothing at or above it holds specs/, .git or a pyproject.toml with "
+        "[tool.dagsmith]); run dagsmith in the folder that holds specs/, add a "
+        "pyproject.toml with [tool.dagsmith], or pass --specs"
+    )
+
+
+def test_a_broken_pyproject_that_names_dagsmith_is_an_input_error(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.dagsmith\n", encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        load_settings(cwd=tmp_path)
+    (problem,) = raised.value.problems
+    assert problem.where.file == str(tmp_path / "pyproject.toml")
+    assert problem.message.startswith("cannot read: ")
+    # One that never names dagsmith belongs to other tools: it is not parsed.
+    (tmp_path / "pyproject.toml").write_text("[tool.black\n", encoding="utf-8")
+    assert load_settings(cwd=tmp_path).marker == ""
 
 
 @pytest.mark.parametrize(

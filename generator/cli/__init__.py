@@ -72,7 +72,10 @@ def _write_crash_log() -> str:
     from ..config import find_root
 
     text = f"dagsmith {__version__}\n{traceback.format_exc()}"
-    root = find_root(Path.cwd())
+    try:
+        root = find_root(Path.cwd()).folder
+    except DagsmithError:  # a broken pyproject.toml: the working folder will do
+        root = Path.cwd()
     try:
         (root / CRASH_LOG).parent.mkdir(parents=True, exist_ok=True)
         (root / CRASH_LOG).write_text(text, encoding="utf-8")

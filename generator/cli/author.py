@@ -65,7 +65,9 @@ def new(
     from ..scaffold import new_spec
     from ..validate import check_new
 
-    templates, _ = load.load_templates(settings)
+    templates, unread = load.load_templates(settings)
+    if not settings.templates.is_dir():
+        raise InputError(list(unread))
     namespace = namespace or template
     problems = check_new(template, dag_id, namespace, templates)
     if problems:
