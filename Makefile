@@ -13,6 +13,11 @@ AIRFLOW2_VERSION := 2.11.2
 AIRFLOW2_VENV := .venv-airflow2
 AIRFLOW2_STAMP := $(AIRFLOW2_VENV)/.installed-$(AIRFLOW2_VERSION)
 
+# dag-factory sends usage data unless told not to: nothing leaves this machine.
+export DO_NOT_TRACK := 1
+export SCARF_NO_ANALYTICS := true
+export AIRFLOW__DAG_FACTORY__ENABLE_TELEMETRY := False
+
 .DEFAULT_GOAL := help
 .PHONY: help install install-airflow generate check validate verify deploy test test-airflow2 bench lint format clean
 
@@ -26,8 +31,9 @@ $(DEV_STAMP): pyproject.toml $(CONSTRAINTS)
 	@touch $@
 
 # The git provider: the service tests serve a DAG repository as a GitDagBundle.
+# dag-factory: the import from it is tested against dag-factory itself.
 $(AIRFLOW_STAMP): $(DEV_STAMP)
-	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) 'apache-airflow==$(AIRFLOW_VERSION)' 'apache-airflow-providers-git==1.0.1'
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) 'apache-airflow==$(AIRFLOW_VERSION)' 'apache-airflow-providers-git==1.0.1' -e '.[dag-factory]'
 	@touch $@
 
 $(AIRFLOW2_STAMP): constraints/airflow-$(AIRFLOW2_VERSION)-py3.11.txt

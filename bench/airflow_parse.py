@@ -23,6 +23,11 @@ parse compiles every file; `--bytecode-cache` lets the untimed run write
 
     python bench/airflow_parse.py [--n 100] [--repeats 5] [--bytecode-cache]
                                   [--template FILE] [--keep DIR]
+    python bench/airflow_parse.py --configs [DIR] [--repeats 5]
+
+`--configs` times real dag-factory configs instead (default: the test
+configs under tests/fixtures/dag_factory/dags): what `dagsmith import --from
+dag-factory` generates from them, against dag-factory loading them.
 """
 
 from __future__ import annotations
@@ -471,8 +476,81 @@ def table(result: dict[str, Any]) -> str:
     )
 
 
+FIXTURE_CONFIGS = REPO / "tests" / "fixtures" / "dag_factory" / "dags"
+
+
+def measure_configs(configs: Path, repeats: int = 5) -> dict[str, Any]:
+    """DagBag load of the files `dagsmith import --from dag-factory` makes from
+    a folder of dag-factory configs, against dag-factory loading the configs.
+
+    Both dags folders hold the configs' Python modules (the callables and
+    callbacks both sides import); the dag-factory side also holds the configs
+    and its loader file, and $CONFIG_ROOT_DIR points at it.
+    """
+    python = ensure_venv(DEFAULT_VENV)
+    with tempfile.TemporaryDirectory(prefix="dagsmith-bench-") as tmp:
+        root = Path(tmp)
+        theirs = root / "dag_factory_dags"
+        shutil.copytree(configs, theirs)
+        (theirs / "dag_factory_loader.py").write_text(DAG_FACTORY_LOADER)
+        project = root / "dagsmith_project"
+        (project / "specs").mkdir(parents=True)
+        env = {**os.environ, "CONFIG_ROOT_DIR": str(theirs)}
+        for command in (["import", "--from", "dag-factory", str(theirs)], ["generate"]):
+            subprocess.run(
+                [str(DAGSMITH), *command, "--quiet"],
+                cwd=project,
+                env=env,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+        ours = project / "generated_dags"
+        for module in configs.rglob("*.py"):
+            shutil.copy(module, ours / module.name)
+        work = root / "work"
+        work.mkdir()
+        os.environ["CONFIG_ROOT_DIR"] = str(theirs)
+        described = _probe(python, theirs, work, "describe")
+        n = len(described["dag_ids"])
+        _same_dags(n, _probe(python, ours, work, "describe"), described)
+        wall: dict[str, list[float]] = {"dagsmith": [], "dag-factory": []}
+        for _ in range(repeats):  # interleaved: A, B, A, B, ...
+            for name, folder in (("dagsmith", ours), ("dag-factory", theirs)):
+                wall[name].append(_probe(python, folder, work, "time")["seconds"])
+    median = {name: statistics.median(values) for name, values in wall.items()}
+    return {
+        "n": n,
+        "repeats": repeats,
+        "median": median,
+        "ratio": median["dagsmith"] / median["dag-factory"],
+    }
+
+
+def configs_table(result: dict[str, Any], configs: Path) -> str:
+    """The configs run as a Markdown table."""
+    median = result["median"]
+    shown = configs.relative_to(REPO) if configs.is_relative_to(REPO) else configs
+    return "\n".join(
+        [
+            "| figure | dagsmith | dag-factory | ratio |",
+            "| --- | ---: | ---: | ---: |",
+            f"| DagBag load of {shown} ({result['n']} DAGs), wall, median of"
+            f" {result['repeats']} (s) | {median['dagsmith']:.3f} |"
+            f" {median['dag-factory']:.3f} | **{result['ratio']:.3f}** |",
+        ]
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--configs",
+        type=Path,
+        nargs="?",
+        const=FIXTURE_CONFIGS,
+        help="time a folder of dag-factory configs and what `dagsmith import "
+        "--from dag-factory` makes of them (default folder: the test configs)",
+    )
     parser.add_argument(
         "--n", type=int, default=100, help="DAGs per side (default 100)"
     )
@@ -493,6 +571,13 @@ def main() -> None:
         "--keep", type=Path, help="write both dags folders here and keep them"
     )
     args = parser.parse_args()
+    if args.configs:
+        result = measure_configs(args.configs.resolve(), args.repeats)
+        print(
+            f"Airflow {AIRFLOW_VERSION}, dag-factory {DAG_FACTORY_VERSION}, imported\n"
+        )
+        print(configs_table(result, args.configs.resolve()))
+        return
     template = args.template.read_text() if args.template else BENCH_TEMPLATE
     result = measure(args.n, args.repeats, args.keep, args.bytecode_cache, template)
     bytecode = "cached bytecode" if args.bytecode_cache else "no bytecode cache"

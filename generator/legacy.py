@@ -129,21 +129,27 @@ def import_file(
 
 def spec_text(imported: Imported) -> str | None:
     """The YAML of an imported spec; None when YAML cannot hold its values exactly."""
-    import yaml
-
-    from .yamlpos import parse_documents
-
     data = {
         "dag_id": imported.dag_id,
         "template": imported.template,
         "namespace": imported.namespace,
         "master_dict": imported.master_dict,
     }
+    return spec_yaml(data, imported.source)
+
+
+def spec_yaml(data: Mapping[str, Any], source: str) -> str | None:
+    """A spec's YAML, headed by where it was imported from; None when YAML
+    cannot hold its values exactly (it must read back equal, type for type)."""
+    import yaml
+
+    from .yamlpos import parse_documents
+
     try:
-        body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=88)
+        body = yaml.safe_dump(dict(data), sort_keys=False, allow_unicode=True, width=88)
     except yaml.YAMLError:  # a tuple, a set: values YAML has no tag for
         return None
-    text = f"# Imported by dagsmith from {imported.source}\n{body}"
+    text = f"# Imported by dagsmith from {source}\n{body}"
     documents, problems = parse_documents(text, "imported.yaml")
     if problems or len(documents) != 1 or not _same(documents[0].data, data):
         return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from .config import Settings
@@ -24,6 +25,8 @@ from .yamlpos import parse_documents
 SPEC_SUFFIXES = (".yaml", ".yml")
 DEFAULTS_NAME = "_defaults.yaml"
 JINJA_SUFFIX = ".py.j2"
+# dagsmith's own templates are named `dagsmith/NAME`, as a pack's would be.
+BUILTIN_PACK = "dagsmith"
 LEGACY_SUFFIX = ".template"
 CONTRACT_SUFFIX = ".schema.yaml"
 
@@ -189,20 +192,32 @@ def template_name(relative: str) -> tuple[str, str] | None:
 
 
 def load_templates(settings: Settings) -> tuple[TemplateSet, tuple[Problem, ...]]:
-    """Every template, partial and contract under the templates folder."""
+    """Every template, partial and contract under the templates folder, and
+    dagsmith's own templates (`dagsmith/NAME`).
+
+    A project that uses only dagsmith's own templates needs no templates
+    folder: a missing one is said only when a spec names a template of its own.
+    """
     folder = settings.templates
-    if not folder.is_dir():
-        empty = TemplateSet({}, {}, settings.display(folder))
-        return empty, (settings.not_found("templates"),)
+    shown_root = settings.display(folder)
     problems: list[Problem] = []
     jinja_sources: dict[str, str] = {}
     found: dict[str, list[tuple[str, str, str]]] = {}
     contracts: dict[str, Document] = {}
     linked = links_out(settings)
-    for relative in walk_relative(folder):
+    for relative in walk_relative(folder) if folder.is_dir() else ():
         is_contract = "/" not in relative and relative.endswith(CONTRACT_SUFFIX)
         named = template_name(relative)
         if not (is_contract or named or relative.endswith(".j2")):
+            continue
+        if relative.partition("/")[0] == BUILTIN_PACK:
+            problems.append(
+                Problem(
+                    Position(settings.display(folder / relative)),
+                    f"{shown_root}/{BUILTIN_PACK}/ is where dagsmith's own templates "
+                    f"are named from ({BUILTIN_PACK}/NAME); rename the folder",
+                )
+            )
             continue
         text, problem = read_text(folder / relative, settings, linked=linked)
         if problem is not None or text is None:
@@ -220,9 +235,39 @@ def load_templates(settings: Settings) -> tuple[TemplateSet, tuple[Problem, ...]
                 contracts[relative[: -len(CONTRACT_SUFFIX)]] = documents[0]
     templates, paired = _pair(found, contracts)
     problems += paired
-    return TemplateSet(templates, jinja_sources, settings.display(folder)), tuple(
-        problems
+    builtin, builtin_sources = builtin_templates()
+    missing = None if folder.is_dir() else settings.not_found("templates")
+    return (
+        TemplateSet(
+            {**templates, **builtin},
+            {**jinja_sources, **builtin_sources},
+            shown_root,
+            missing,
+        ),
+        tuple(problems),
     )
+
+
+@cache
+def builtin_templates() -> tuple[dict[str, Template], dict[str, str]]:
+    """dagsmith's own templates by name (`dagsmith/tasks`), and their sources."""
+    folder = Path(__file__).parent / "builtin"
+    templates, sources = {}, {}
+    for path in sorted(folder.glob(f"*{JINJA_SUFFIX}")):
+        stem = path.name[: -len(JINJA_SUFFIX)]
+        name = f"{BUILTIN_PACK}/{stem}"
+        text = path.read_text(encoding="utf-8")
+        contract_path = folder / f"{stem}{CONTRACT_SUFFIX}"
+        contract = None
+        if contract_path.is_file():
+            shown = f"{name}{CONTRACT_SUFFIX}"
+            documents, _ = parse_documents(contract_path.read_text("utf-8"), shown)
+            contract = documents[0]
+        sources[f"{name}{JINJA_SUFFIX}"] = text
+        templates[name] = Template(
+            name, "jinja", f"{name}{JINJA_SUFFIX}", text, contract
+        )
+    return templates, sources
 
 
 def _pair(

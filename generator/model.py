@@ -162,6 +162,9 @@ class TemplateSet:
     # Every Jinja2 source by its name relative to templates/, for includes.
     jinja_sources: Mapping[str, str]
     root: str
+    # When the templates folder is not there: the problem that says so, for a
+    # spec that names a template of its own.
+    missing: Problem | None = None
 
 
 @dataclass(frozen=True)

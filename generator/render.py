@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import keyword
 import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -19,8 +21,10 @@ import jinja2
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from . import dagcode
 from .legacy import check_legacy_source, render_legacy
 from .literals import LiteralError, describe_path, to_literal
+from .load import BUILTIN_PACK
 from .model import JINJA_SYNTAX, Position, Problem, Spec, TemplateSet
 from .pystrings import IN_STRING, inside_strings
 
@@ -66,6 +70,34 @@ def airflow_params(params: object) -> Code:
     return Code("{" + ", ".join(entries) + "}")
 
 
+@dataclass(frozen=True)
+class DeclaredDag:
+    """What dagsmith/tasks lays out: imports, DAG arguments, statements, as Code."""
+
+    imports: tuple[Code, ...]
+    arguments: tuple[tuple[str, Code], ...]
+    statements: tuple[Code, ...]
+
+
+def declared_dag(master_dict: object) -> DeclaredDag:
+    """A DAG declared as tasks (dag-factory's vocabulary), as code: see dagcode."""
+    if not isinstance(master_dict, Mapping):
+        raise jinja2.TemplateRuntimeError(
+            "declared_dag: expects the spec's master_dict"
+        )
+    module, problems = dagcode.translate(master_dict)
+    if module is None:  # validation refuses these first
+        path, message = problems[0]
+        raise jinja2.TemplateRuntimeError(
+            f"{describe_path(('master_dict', *path))}: {message}"
+        )
+    return DeclaredDag(
+        tuple(map(Code, module.imports)),
+        tuple((name, Code(value)) for name, value in module.arguments),
+        tuple(map(Code, module.statements)),
+    )
+
+
 def finalize(value: object) -> str:
     """How every `{{ expr }}` is written: as the value's Python literal."""
     if isinstance(value, Code):
@@ -98,7 +130,9 @@ def environment(templates: TemplateSet) -> jinja2.Environment:
 
     def source(name: str) -> tuple[str, str, Any] | None:
         text = templates.jinja_sources.get(name)
-        return None if text is None else (text, f"{root}/{name}", lambda: True)
+        # dagsmith's own templates are shown by their names (dagsmith/tasks.py.j2).
+        shown = name if name.startswith(f"{BUILTIN_PACK}/") else f"{root}/{name}"
+        return None if text is None else (text, shown, lambda: True)
 
     env = _Environment(
         loader=jinja2.FunctionLoader(source),
@@ -109,6 +143,7 @@ def environment(templates: TemplateSet) -> jinja2.Environment:
     )
     env.filters["identifier"] = identifier
     env.filters["airflow_params"] = airflow_params
+    env.filters["declared_dag"] = declared_dag
     return env
 
 

@@ -41,6 +41,8 @@ DAG_ID_PATTERN = r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,249}$"
 
 
 NAME_PATTERN = r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}$"
+# A template from outside the project is PACK/NAME (dagsmith's own: dagsmith/NAME).
+TEMPLATE_PATTERN = r"^([a-z][a-z0-9_-]{0,99}/)?[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}$"
 
 
 _NAME_RULE = (
@@ -57,9 +59,9 @@ SPEC_PROPERTIES: dict[str, dict[str, Any]] = {
     },
     "template": {
         "type": "string",
-        "pattern": NAME_PATTERN,
+        "pattern": TEMPLATE_PATTERN,
         "description": "Template name: templates/NAME.py.j2 (Jinja2) or templates/NAME.template "
-        f"(legacy); {_NAME_RULE}.",
+        f"(legacy), {_NAME_RULE}; or dagsmith/tasks, a DAG declared as tasks.",
     },
     "namespace": {
         "type": "string",

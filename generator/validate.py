@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 # jsonschema is imported where it is used: it costs a tenth of a second at
 # start-up, and a run whose specs are unchanged never validates.
 
+from . import dagcode
 from .contracts import (
     allowed_keys,
     check_contract,
@@ -151,6 +152,8 @@ def check_template_name(document: Document, templates: TemplateSet) -> list[Prob
     stem = re.sub(r"(\.py\.j2|\.template|\.py)$", "", name)
     if stem != name and stem in templates.templates:
         hint = f"write the name without its extension: template: {stem}"
+    elif templates.missing is not None and "/" not in name:
+        hint = f"{templates.missing.where}: {templates.missing.message}"
     else:
         known = ", ".join(templates.templates) or "none"
         where = f"{templates.root}/{name}"
@@ -159,6 +162,19 @@ def check_template_name(document: Document, templates: TemplateSet) -> list[Prob
         Problem(
             document.position_of(("template",)), f"unknown template {name!r}: {hint}"
         )
+    ]
+
+
+def check_declared_dag(document: Document) -> list[Problem]:
+    """What a DAG declared as tasks gets wrong beyond its contract: names that
+    do not exist, cycles, values dag-factory would compute at parse time."""
+    _, problems = dagcode.translate(document.data["master_dict"])
+    return [
+        Problem(
+            document.position_of(("master_dict", *path)),
+            f"{describe_path(('master_dict', *path))}: {message}",
+        )
+        for path, message in problems
     ]
 
 
@@ -284,7 +300,10 @@ class _Checker:
             return found
         if contract.path not in self.validators:
             self.validators[contract.path] = contract_validator(contract)
-        return check_contract(document, contract, self.validators[contract.path])
+        found = check_contract(document, contract, self.validators[contract.path])
+        if not found and template.name == dagcode.TEMPLATE:
+            found = check_declared_dag(document)
+        return found
 
     def specs_of(
         self, document: Document, environments: tuple[str, ...]

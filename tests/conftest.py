@@ -17,6 +17,15 @@ from click.testing import CliRunner, Result
 from generator.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
+# dag-factory is a test dependency, and it sends usage data unless told not
+# to: every process the tests start (Airflow's included) inherits this.
+os.environ.update(
+    {
+        "DO_NOT_TRACK": "1",
+        "SCARF_NO_ANALYTICS": "true",
+        "AIRFLOW__DAG_FACTORY__ENABLE_TELEMETRY": "False",
+    }
+)
 # The example specs' DAGs, as `dagsmith list` and Airflow name them.
 EXAMPLE_DAG_IDS = frozenset(
     {

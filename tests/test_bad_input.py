@@ -683,16 +683,20 @@ COMMAND_CASES = [
             {"repo/.git/HEAD": "ref: refs/heads/main\n"},
             (command,),
             2,
-            f"{folder}/: not found in {{root}}/repo (the project root, marked by "
-            f"{{root}}/repo/.git); run dagsmith in the folder that holds {folder}/, "
+            f"{said}{folder}/: not found in {{root}}/repo (the project root, marked "
+            f"by {{root}}/repo/.git); run dagsmith in the folder that holds {folder}/, "
             f"add a pyproject.toml with [tool.dagsmith], or pass --{folder}",
             cwd="repo",
         )
-        for command, folder in (
-            ("generate", "specs"),
-            ("check", "specs"),
-            ("list", "specs"),
-            ("new etl_tables etl_x", "templates"),
+        for command, folder, said in (
+            ("generate", "specs", ""),
+            ("check", "specs", ""),
+            ("list", "specs", ""),
+            (
+                "new etl_tables etl_x",
+                "templates",
+                "(arguments):1:1: unknown template 'etl_tables': ",
+            ),
         )
     ),
     CommandCase(

@@ -211,6 +211,7 @@ def test_schema_is_json_schema_for_specs(project: Project) -> None:
         "cleanup_columns",
         "cleanup_dag",
         "cleanup_mapped",
+        "dagsmith/tasks",
         "etl_tables",
         "tenant_report",
         "train_models",

@@ -566,7 +566,8 @@ def test_top_level_templates_by_name(templates: Path) -> None:
     loaded, problems = load_templates(settings_of(templates))
     assert problems == ()
     assert loaded.root == "templates"
-    assert sorted(loaded.templates) == ["alpha", "beta"]
+    # dagsmith's own templates come with every project's.
+    assert sorted(loaded.templates) == ["alpha", "beta", "dagsmith/tasks"]
     alpha, beta = loaded.templates["alpha"], loaded.templates["beta"]
     assert (alpha.name, alpha.kind, alpha.path, alpha.source) == (
         "alpha",
@@ -584,12 +585,16 @@ def test_top_level_templates_by_name(templates: Path) -> None:
 
 def test_partials_by_relative_path(templates: Path) -> None:
     loaded, _ = load_templates(settings_of(templates))
-    assert loaded.jinja_sources == {
+    own = {
+        k: v for k, v in loaded.jinja_sources.items() if not k.startswith("dagsmith/")
+    }
+    assert own == {
         "alpha.py.j2": "A\n",
         "macros.j2": "M\n",
         "parts/head.j2": "H\n",
         "parts/deep/x.py.j2": "X\n",
     }
+    assert set(loaded.jinja_sources) - set(own) == {"dagsmith/tasks.py.j2"}
 
 
 def test_a_contract_is_attached_to_its_template(templates: Path) -> None:
@@ -624,18 +629,34 @@ def test_a_contract_without_template_is_a_problem(templates: Path) -> None:
     assert "gone" not in loaded.templates
 
 
-def test_a_missing_templates_folder_is_a_problem(root: Path) -> None:
+def test_a_missing_templates_folder_is_said_only_for_a_spec_that_needs_it(
+    root: Path,
+) -> None:
     loaded, problems = load_templates(settings_of(root))
-    assert loaded.templates == {}
-    assert loaded.jinja_sources == {}
+    # A project of DAGs declared as tasks needs no templates folder.
+    assert problems == ()
+    assert list(loaded.templates) == ["dagsmith/tasks"]
+    assert loaded.missing is not None
+    assert (str(loaded.missing.where), loaded.missing.message) == (
+        "templates/",
+        f"not found in {root} (the project root, marked by {root}/pyproject.toml "
+        "with [tool.dagsmith]); create templates/ there, set [tool.dagsmith] "
+        "templates, or pass --templates",
+    )
+
+
+def test_a_templates_folder_named_dagsmith_is_refused(templates: Path) -> None:
+    (templates / "templates/dagsmith").mkdir()
+    (templates / "templates/dagsmith/tasks.py.j2").write_text("X\n")
+    loaded, problems = load_templates(settings_of(templates))
     assert [(str(p.where), p.message) for p in problems] == [
         (
-            "templates/",
-            f"not found in {root} (the project root, marked by {root}/pyproject.toml "
-            "with [tool.dagsmith]); create templates/ there, set [tool.dagsmith] "
-            "templates, or pass --templates",
+            "templates/dagsmith/tasks.py.j2:1:1",
+            "templates/dagsmith/ is where dagsmith's own templates are named from "
+            "(dagsmith/NAME); rename the folder",
         )
     ]
+    assert loaded.templates["dagsmith/tasks"].path == "dagsmith/tasks.py.j2"
 
 
 # config.load_settings

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from .. import load, write
 from ..config import Settings
+from ..legacy import ImportPlan
 from ..model import InputError
 from .common import EXIT_DRIFT, folder_options, say
 
@@ -65,9 +67,7 @@ def new(
     from ..scaffold import new_spec
     from ..validate import check_new
 
-    templates, unread = load.load_templates(settings)
-    if not settings.templates.is_dir():
-        raise InputError(list(unread))
+    templates, _ = load.load_templates(settings)
     namespace = namespace or template
     problems = check_new(template, dag_id, namespace, templates)
     if problems:
@@ -101,49 +101,61 @@ def apply_creations(
 
 @click.command(name="import")
 @click.argument(
-    "old_templates", type=click.Path(exists=True, file_okay=False, path_type=Path)
+    "sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
 )
-@click.argument(
-    "old_dags", type=click.Path(exists=True, file_okay=False, path_type=Path)
+@click.option(
+    "--from",
+    "origin",
+    type=click.Choice(["dag-creator", "dag-factory"]),
+    default="dag-creator",
+    show_default=True,
+    help="What the sources are.",
+)
+@click.option(
+    "--defaults-root",
+    metavar="DIR",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="dag-factory: the folder its defaults.yml search stops at (its "
+    "defaults_config_path) [default: CONFIGS when a folder, else its folder].",
 )
 @click.option("--dry-run", is_flag=True, help="Print the plan; write nothing.")
 @folder_options
 def import_(
-    settings: Settings, old_templates: Path, old_dags: Path, dry_run: bool
+    settings: Settings,
+    sources: tuple[Path, ...],
+    origin: str,
+    defaults_root: Path | None,
+    dry_run: bool,
 ) -> None:
-    """Turn an old dag_creator setup into specs.
+    """Turn an old setup into specs: dag_creator's, or dag-factory's configs.
 
+    \b
+    --from dag-creator (the default): OLD_TEMPLATES OLD_DAGS
     OLD_TEMPLATES holds the `.template` files; OLD_DAGS the files dag_creator
     wrote, as NAMESPACE/DAG_ID.py. Each file is matched against every template
     with #DAG_ID and #MASTER_DICT as holes (parsed, never run); a file that
     matches exactly one template becomes specs/NAMESPACE/DAG_ID.yaml, and the
-    templates are copied into templates/. Files that match no template, or
-    several, or hold values that are not literals, are reported and left
-    alone (exit 1).
+    templates are copied into templates/.
+
+    \b
+    --from dag-factory: CONFIGS
+    A dag-factory config file, or a dags folder scanned as load_yaml_dags
+    scans it. Each DAG, with its defaults.yml chain and default: block merged
+    as dag-factory merges them, becomes specs/FILE/DAG_ID.yaml on the built-in
+    template dagsmith/tasks (FILE: the config's name without .yml).
+
+    Files that cannot be imported are reported with the reason and left alone
+    (exit 1); the rest is written all at once, or nothing is.
 
     \b
     Example:
       dagsmith import old/templates old/dynamic_dags --dry-run
-      dagsmith import old/templates old/dynamic_dags && dagsmith generate
+      dagsmith import --from dag-factory dags/ && dagsmith generate
     """
-    from .. import legacy
-
-    old = load.read_legacy(old_templates, old_dags, settings)
-    patterns = legacy.patterns(
-        old, lambda name: settings.display(old_templates / f"{name}.template")
-    )
-
-    def existing(relative: str) -> str | None:
-        path = settings.root / relative
-        return load.read_local_text(path) if path.exists() else None
-
-    planned = legacy.plan_import(
-        old,
-        patterns,
-        settings.display(settings.specs),
-        settings.display(settings.templates),
-        existing,
-    )
+    if origin == "dag-factory":
+        planned = _plan_dag_factory(settings, sources, defaults_root)
+    else:
+        planned = _plan_dag_creator(settings, sources)
     for line in planned.lines:
         click.echo(line)
     for problem in planned.skipped:
@@ -156,3 +168,60 @@ def import_(
     )
     if planned.skipped:
         sys.exit(EXIT_DRIFT)
+
+
+def _existing(settings: Settings) -> Callable[[str], str | None]:
+    """A root-relative file's text, or None when it is not there."""
+
+    def existing(relative: str) -> str | None:
+        path = settings.root / relative
+        return load.read_local_text(path) if path.exists() else None
+
+    return existing
+
+
+def _plan_dag_creator(settings: Settings, sources: tuple[Path, ...]) -> ImportPlan:
+    from .. import legacy
+
+    if len(sources) != 2 or not all(p.is_dir() for p in sources):
+        raise click.UsageError(
+            "--from dag-creator takes OLD_TEMPLATES OLD_DAGS, two folders"
+        )
+    old_templates, old_dags = sources
+    old = load.read_legacy(old_templates, old_dags, settings)
+    patterns = legacy.patterns(
+        old, lambda name: settings.display(old_templates / f"{name}.template")
+    )
+    return legacy.plan_import(
+        old,
+        patterns,
+        settings.display(settings.specs),
+        settings.display(settings.templates),
+        _existing(settings),
+    )
+
+
+def _plan_dag_factory(
+    settings: Settings, sources: tuple[Path, ...], defaults_root: Path | None
+) -> ImportPlan:
+    import datetime
+    import os
+
+    from .. import migrate_dagfactory as dagfactory
+
+    if len(sources) != 1:
+        raise click.UsageError("--from dag-factory takes CONFIGS, one file or folder")
+    (configs,) = (Path(os.path.abspath(p)) for p in sources)
+    root = Path(
+        os.path.abspath(
+            defaults_root or (configs if configs.is_dir() else configs.parent)
+        )
+    )
+    reader = dagfactory.Reader(os.environ, datetime.date.today())
+    files = [
+        (path, dagfactory.read_config(path, root, reader, settings.display(path)))
+        for path in dagfactory.config_files(configs)
+    ]
+    return dagfactory.plan_import(
+        files, settings.display(settings.specs), _existing(settings)
+    )
