@@ -70,13 +70,14 @@ class Reader:
     environ: Mapping[str, str]
     today: date
     cache: dict[Path, tuple[Any, list[str]]] = field(default_factory=dict)
+    texts: dict[Path, str] = field(default_factory=dict)
 
     def load(self, path: Path) -> tuple[Any, list[str]]:
         """A YAML file after `$VAR` expansion, and a note per variable."""
         if path not in self.cache:
             import yaml
 
-            raw = path.read_text(encoding="utf-8")
+            raw = self.texts[path] = path.read_text(encoding="utf-8")
             notes = []
             for name in sorted(set(ENV_VAR.findall(raw))):
                 bare = name.strip("{}")
@@ -208,6 +209,14 @@ def read_config(path: Path, root: Path, reader: Reader, shown: str) -> ConfigFil
             defaults, more = reader.load(defaults_path)
             chain.append(defaults or {})
             notes += more
+    except yaml.constructor.ConstructorError as error:
+        message = _one_line(error)
+        if "python/" in message:
+            message = (
+                "uses a !!python tag, which builds an object as it is read; write "
+                "the dotted path as a string, or __type__ for an object"
+            )
+        return ConfigFile(shown, problem=f"cannot be read: {message}")
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         return ConfigFile(shown, problem=f"cannot be read: {_one_line(error)}")
     if not isinstance(data, dict):
@@ -220,7 +229,7 @@ def read_config(path: Path, root: Path, reader: Reader, shown: str) -> ConfigFil
                 problem=f"{key!r} is a {kind}, not a DAG, so dag-factory fails on "
                 "the whole file; it is no dag-factory config",
             )
-    text = path.read_text(encoding="utf-8")
+    text = reader.texts[path]
     dags = []
     for dag_id, config in merged_dags(data, chain):
         static, said = _static(config, reader.today)
@@ -315,6 +324,9 @@ def refusal(config: Mapping[str, Any]) -> str | None:
     for module, why in REMOVED_MODULES.items():
         if any(path.startswith(f"{module}.") for path in _dotted_paths(config)):
             return why
+    for key, value in _pairs(config):
+        if key.endswith("_callback") and isinstance(value, list):
+            return f"dag-factory 1.1.0 takes one callback per {key}, not a list"
     return None
 
 

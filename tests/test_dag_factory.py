@@ -225,3 +225,61 @@ def test_import_takes_the_right_number_of_sources(
     assert (
         "--from dag-creator takes OLD_TEMPLATES OLD_DAGS, two folders" in result.output
     )
+
+
+@pytest.mark.airflow
+def test_verify_graph_lint_and_the_summary_work_on_dags_declared_as_tasks(
+    empty_project: Project, configs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The callables' modules stay importable where Airflow parses (README).
+    monkeypatch.setenv("PYTHONPATH", str(configs))
+    assert (
+        empty_project.run("import", "--from", "dag-factory", str(configs)).exit_code
+        == 0
+    )
+    assert empty_project.run("generate").exit_code == 0
+    verified = empty_project.run("verify")
+    assert verified.exit_code == 0, verified.output
+    assert "10 files load in Airflow 3." in verified.stderr
+    graph = empty_project.run("graph", "groups")
+    assert graph.exit_code == 0, graph.output
+    assert '    t2["prepare.fetch"]\n' in graph.stdout
+    assert '    t4["start"]\n' in graph.stdout
+    assert "    t4 --> t2\n" in graph.stdout  # start, then the task in its group
+    linted = empty_project.run("lint")
+    assert linted.exit_code == 0, linted.output
+    spec = empty_project.root / "specs/flows/groups.yaml"
+    spec.write_text(
+        spec.read_text().replace(
+            "  - task_id: done\n",
+            "  - task_id: extra\n    operator: airflow.providers.standard.operators."
+            "empty.EmptyOperator\n    dependencies:\n    - start\n  - task_id: done\n",
+        )
+    )
+    summary = empty_project.run("check", "--format", "markdown")
+    assert summary.exit_code == 1
+    assert "- task added: `extra`" in summary.stdout
+    assert "- dependency added: `start` → `extra`" in summary.stdout
+
+
+def test_a_python_tag_and_a_callback_list_are_refused_with_the_reason(
+    empty_project: Project, tmp_path: Path
+) -> None:
+    tagged = tmp_path / "tagged.yml"
+    tagged.write_text(
+        "a:\n  tasks:\n    t:\n      python_callable: !!python/name:os.getcwd\n"
+    )
+    listed = tmp_path / "listed.yml"
+    listed.write_text("b:\n  on_success_callback: [x.y, x.z]\n  tasks: {}\n")
+    for config, said in (
+        (tagged, "tagged.yml:1:1: left alone: cannot be read: uses a !!python tag"),
+        (
+            listed,
+            "listed.yml:1:1: left alone: b: dag-factory refuses it on Airflow 3: "
+            "dag-factory 1.1.0 takes one callback per on_success_callback, not a list",
+        ),
+    ):
+        result = empty_project.run("import", "--from", "dag-factory", str(config))
+        assert result.exit_code == 1
+        assert said in result.stderr
+    assert list((empty_project.root / "specs").rglob("*.yaml")) == []
