@@ -23,7 +23,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from . import dagcode
+from . import dagcode, dagvalues
 from .legacy import ImportPlan, spec_yaml
 from .model import Position, Problem, Template
 from .schema import NAME_PATTERN
@@ -286,7 +286,7 @@ def _date_text(value: object, timezone: object, today: date) -> tuple[object, st
         return value, ""
     except ValueError:
         pass
-    parts = dagcode.relative_time(value)
+    parts = dagvalues.relative_time(value)
     if parts is None:
         return value, ""
     when = datetime.combine(today, datetime.min.time()) - timedelta(**parts)

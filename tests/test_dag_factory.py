@@ -283,3 +283,46 @@ def test_a_python_tag_and_a_callback_list_are_refused_with_the_reason(
         assert result.exit_code == 1
         assert said in result.stderr
     assert list((empty_project.root / "specs").rglob("*.yaml")) == []
+
+
+def test_a_misspelled_dependency_names_the_task_the_line_and_what_exists(
+    empty_project: Project,
+) -> None:
+    empty = "airflow.providers.standard.operators.empty.EmptyOperator"
+    empty_project.write(
+        "specs/typo.yaml",
+        "dag_id: typo\ntemplate: dagsmith/tasks\nnamespace: t\nmaster_dict:\n"
+        f"  tasks:\n    first:\n      operator: {empty}\n    second:\n"
+        f"      operator: {empty}\n      dependencies: [frist]\n",
+    )
+    result = empty_project.run("validate")
+    assert result.exit_code == 2
+    # As the README shows it (dag-factory says KeyError: 'frist').
+    assert (
+        "specs/typo.yaml:10:22: master_dict.tasks.second.dependencies[0]: second "
+        "depends on 'frist': no task or task group of that name in this DAG (there "
+        "are: first, second)"
+    ) in result.stderr
+
+
+def test_an_import_never_shadows_a_task_of_the_same_name(
+    empty_project: Project,
+) -> None:
+    empty = "airflow.providers.standard.operators.empty.EmptyOperator"
+    empty_project.write(
+        "specs/names.yaml",
+        "dag_id: names\ntemplate: dagsmith/tasks\nnamespace: n\nmaster_dict:\n"
+        '  start_date: "2026-01-01"\n  tasks:\n'
+        f"    EmptyOperator:\n      operator: {empty}\n"
+        f"    pendulum:\n      operator: {empty}\n"
+        f"    class:\n      operator: {empty}\n      dependencies: [pendulum]\n",
+    )
+    result = empty_project.run("render", "specs/names.yaml")
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert "import pendulum as pendulum_2\n" in text
+    assert "EmptyOperator as EmptyOperator_2\n" in text
+    assert 'EmptyOperator = EmptyOperator_2(task_id="EmptyOperator")' in text
+    assert 'start_date=pendulum_2.datetime(2026, 1, 1, tz="UTC")' in text
+    assert "_class.set_upstream(pendulum)" in text
+    compile(text, "names.py", "exec")
