@@ -529,31 +529,14 @@ class _Translation(ConfigValues):
         if "python_callable" not in names:
             self.problem(path, "a decorated task needs python_callable (a dotted path)")
         own = {k: v for k, v in names.items() if k in OPERATOR_ARGUMENTS}
-        passed = {
-            k: (
-                self.output(config.get(k), made, (*path, k))
-                if isinstance(config.get(k), str)
-                else v
+        others = {k: v for k, v in names.items() if k not in OPERATOR_ARGUMENTS}
+        passed = self.outputs(config, others, made, path)
+        expand, partial = (
+            self.outputs(
+                config.get(key) or {}, self.mapping_of(task, key), made, (*path, key)
             )
-            for k, v in names.items()
-            if k not in OPERATOR_ARGUMENTS
-        }
-        expand = {
-            k: (
-                self.output(config["expand"][k], made, (*path, "expand", k))
-                if isinstance(config["expand"][k], str)
-                else v
-            )
-            for k, v in self.mapping_of(task, "expand").items()
-        }
-        partial = {
-            k: (
-                self.output(config["partial"][k], made, (*path, "partial", k))
-                if isinstance(config["partial"][k], str)
-                else v
-            )
-            for k, v in self.mapping_of(task, "partial").items()
-        }
+            for key in ("expand", "partial")
+        )
         made_task = Call(decorator, (), tuple(own.items()))
         if expand and partial and passed:
             self.problem(
@@ -565,6 +548,24 @@ class _Translation(ConfigValues):
         if expand:
             return Call(Attr(made_task, "expand"), (), tuple(expand.items()))
         return Call(made_task, (), tuple(passed.items()))
+
+    def outputs(
+        self,
+        written: Mapping[str, Any],
+        converted: Mapping[str, object],
+        made: dict[str, Var],
+        path: ValuePath,
+    ) -> dict[str, object]:
+        """A decorated task's arguments: a `+task` string as that task's
+        output, anything else as converted."""
+        return {
+            key: (
+                self.output(written[key], made, (*path, key))
+                if isinstance(written.get(key), str)
+                else value
+            )
+            for key, value in converted.items()
+        }
 
     def dependencies(self, tasks: list[_Task], groups: list[_Task]) -> list[str]:
         """`task.set_upstream(upstream)` for each dependency of each task and
