@@ -21,6 +21,15 @@ master_dict:
 """
 
 ENVIRONMENTS = '[tool.dagsmith]\nenvironments = ["dev", "prod"]\n'
+EMPTY = "airflow.providers.standard.operators.empty.EmptyOperator"
+TASKS_SPEC = """\
+dag_id: declared
+template: dagsmith/tasks
+namespace: declared
+master_dict:
+  start_date: "2026-01-01"
+  tasks:
+"""
 
 
 @dataclass(frozen=True)
@@ -500,6 +509,68 @@ CASES = [
         },
         "specs/bad.yaml:5:1",
         "params need a Jinja2 template (.py.j2)",
+    ),
+    # DAGs declared as tasks (dagsmith/tasks): what a schema cannot say.
+    *(
+        Case(
+            f"dagsmith/tasks: {name}",
+            {"specs/bad.yaml": TASKS_SPEC + tasks},
+            where,
+            message,
+        )
+        for name, tasks, where, message in (
+            (
+                "a dependency on nothing",
+                f"    a:\n      operator: {EMPTY}\n      dependencies: [b]\n",
+                "specs/bad.yaml:9:22",
+                "a depends on 'b': no task or task group of that name in this DAG",
+            ),
+            (
+                "a cycle",
+                f"    a:\n      operator: {EMPTY}\n      dependencies: [b]\n"
+                f"    b:\n      operator: {EMPTY}\n      dependencies: [a]\n",
+                "specs/bad.yaml:9:21",
+                "tasks depend on each other in a cycle: a, b",
+            ),
+            (
+                "a task with neither operator nor decorator",
+                "    a:\n      bash_command: echo\n",
+                "specs/bad.yaml:7:5",
+                "task 'a' needs operator (a class path) or decorator",
+            ),
+            (
+                "an operator that is no dotted path",
+                "    a:\n      operator: Empty Operator\n",
+                "specs/bad.yaml:8:17",
+                "'Empty Operator' is not a dotted import path",
+            ),
+            (
+                "a +task reference to an unknown task",
+                "    a:\n      decorator: airflow.sdk.task\n"
+                "      python_callable: helpers.f\n      x: +nothing\n",
+                "specs/bad.yaml:10:10",
+                "no task named 'nothing' comes before this one",
+            ),
+        )
+    ),
+    Case(
+        "dagsmith/tasks: a duplicate task_id",
+        {
+            "specs/bad.yaml": TASKS_SPEC
+            + f"    - task_id: a\n      operator: {EMPTY}\n"
+            f"    - task_id: a\n      operator: {EMPTY}\n"
+        },
+        "specs/bad.yaml:9:16",
+        "task_id 'a' is already used by tasks[0]",
+    ),
+    Case(
+        "dagsmith/tasks: a relative start date",
+        {
+            "specs/bad.yaml": TASKS_SPEC.replace('"2026-01-01"', "2 days")
+            + f"    a:\n      operator: {EMPTY}\n"
+        },
+        "specs/bad.yaml:5:15",
+        "'2 days' is relative to the day Airflow parses the file",
     ),
     Case(
         "environments: not a list of names",
