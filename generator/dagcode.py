@@ -52,6 +52,29 @@ DAG_ARGUMENTS = (
     "end_date",
     "tags",
 )
+# The rest of Airflow 3's DAG arguments, which dag-factory 1.1.0 does not
+# pass on: dagsmith/tasks does (an import leaves them out, as dag-factory does).
+DAG_MORE_ARGUMENTS = (
+    "user_defined_filters",
+    "max_consecutive_failed_dag_runs",
+    "deadline",
+    "jinja_environment_kwargs",
+    "owner_links",
+    "auto_register",
+    "fail_fast",
+    "allowed_run_types",
+    "disable_bundle_versioning",
+    "rerun_with_latest_version",
+)
+# What dag-factory reads at every parse to make a DAG argument.
+DAG_READ_AT_PARSE = {
+    "doc_md_file_path": "dag-factory reads this file at every parse; write its "
+    "text as doc_md (`dagsmith import --from dag-factory` does)",
+    "doc_md_python_callable_name": "dag-factory calls a function at every parse "
+    "to make doc_md; write its text as doc_md",
+    "doc_md_python_callable_file": "dag-factory calls a function at every parse "
+    "to make doc_md; write its text as doc_md",
+}
 TASK_OWN_KEYS = ("operator", "decorator", "dependencies", "task_group_name", "task_id")
 GROUP_OWN_KEYS = ("dependencies", "parent_group_name", "group_name")
 DAG_CALLBACKS = ("on_success_callback", "on_failure_callback", "on_execute_callback")
@@ -156,14 +179,13 @@ class _Translation(ConfigValues):
     # The DAG
 
     def dag_arguments(self) -> list[tuple[str, object]]:
+        """DAG()'s arguments, as dag-factory passes them, in its order."""
         config = self.config
         given = {k: v for k, v in config.items() if v is not None}
-        arguments: dict[str, object] = {}
         if "concurrency" in given:
             given.setdefault("max_active_tasks", given["concurrency"])
-        for key in DAG_ARGUMENTS:
-            if key in given:
-                arguments[key] = self.value(given[key], (key,))
+        order = (*DAG_ARGUMENTS, *DAG_MORE_ARGUMENTS)
+        arguments = {k: self.value(given[k], (k,)) for k in order if k in given}
         arguments["default_args"] = self.default_args(
             config.get("default_args") or {}, ("default_args",)
         )
@@ -171,20 +193,24 @@ class _Translation(ConfigValues):
         arguments.pop("on_execute_callback", None)  # read, and dropped, by dag-factory
         if "schedule" in given:
             arguments["schedule"] = self.schedule(given["schedule"], ("schedule",))
-        if "template_searchpath" in given:
-            self.searchpath(given["template_searchpath"])
-        if isinstance(given.get("user_defined_macros"), Mapping):
-            arguments["user_defined_macros"] = self.macros(
-                given["user_defined_macros"], ("user_defined_macros",)
-            )
-        timezone = config.get("timezone")
+        for key in ("user_defined_macros", "user_defined_filters"):
+            if isinstance(given.get(key), Mapping):
+                arguments[key] = self.macros(given[key], (key,))
         for key in ("start_date", "end_date"):
             if key in given:
-                arguments[key] = self.date(given[key], timezone, (key,))
+                arguments[key] = self.date(given[key], config.get("timezone"), (key,))
         # dag-factory always passes a start date, None when there is none.
         arguments.setdefault("start_date", None)
-        ordered = [(k, arguments[k]) for k in DAG_ARGUMENTS if k in arguments]
-        return ordered
+        self.read_at_parse(given)
+        return [(k, arguments[k]) for k in order if k in arguments]
+
+    def read_at_parse(self, given: Mapping[str, Any]) -> None:
+        """Problems of what dag-factory reads from outside the config at parse time."""
+        if "template_searchpath" in given:
+            self.searchpath(given["template_searchpath"])
+        for key, why in DAG_READ_AT_PARSE.items():
+            if key in given:
+                self.problem((key,), why)
 
     def schedule(self, value: object, path: ValuePath) -> object:
         if isinstance(value, str) and value.strip().lower() == "none":

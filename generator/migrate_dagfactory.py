@@ -18,10 +18,11 @@ import re
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import dagcode, dagvalues
 from .legacy import ImportPlan, spec_yaml
@@ -50,6 +51,10 @@ IGNORED_KEYS = {
     "on_execute_callback_file": "dag-factory reads it and passes it to nothing",
     "sla_miss_callback": "removed in Airflow 3.1",
     "dagrun_timeout_sec": "dag-factory 1.1.0 ignores it",
+    **{
+        key: "dag-factory 1.1.0 does not pass it to the DAG"
+        for key in dagcode.DAG_MORE_ARGUMENTS
+    },
 }
 
 
@@ -68,7 +73,7 @@ class Reader:
     """Reads configs and defaults files as dag-factory's loader does."""
 
     environ: Mapping[str, str]
-    today: date
+    now: datetime  # aware: a relative date counts back from its day in the DAG's zone
     cache: dict[Path, tuple[Any, list[str]]] = field(default_factory=dict)
     texts: dict[Path, str] = field(default_factory=dict)
 
@@ -232,7 +237,7 @@ def read_config(path: Path, root: Path, reader: Reader, shown: str) -> ConfigFil
     text = reader.texts[path]
     dags = []
     for dag_id, config in merged_dags(data, chain):
-        static, said = _static(config, reader.today)
+        static, said = _static(config, reader.now)
         dags.append((dag_id, static, _line_of(text, dag_id)))
         notes += [f"{dag_id}: {line}" for line in said]
     return ConfigFile(shown, tuple(dags), notes=tuple(dict.fromkeys(notes)))
@@ -244,7 +249,7 @@ def _line_of(text: str, key: str) -> int:
     return text.count("\n", 0, found.start()) + 1 if found else 1
 
 
-def _static(config: dict[str, Any], today: date) -> tuple[dict[str, Any], list[str]]:
+def _static(config: dict[str, Any], now: datetime) -> tuple[dict[str, Any], list[str]]:
     """A merged config as YAML can hold it exactly: dates as text, relative
     start dates as the date they mean today; keys dag-factory ignores left out."""
     said = []
@@ -255,6 +260,7 @@ def _static(config: dict[str, Any], today: date) -> tuple[dict[str, Any], list[s
             said.append(f"left out {key} ({why})")
     if config.get("default_args") == {}:
         del config["default_args"]
+    said += _inline_doc_md(config)
     # dag-factory tags every DAG it builds; the spec says so where all can see.
     tags = config.get("tags") or []
     config["tags"] = tags if "dagfactory" in tags else [*tags, "dagfactory"]
@@ -267,14 +273,28 @@ def _static(config: dict[str, Any], today: date) -> tuple[dict[str, Any], list[s
     ):
         for key in ("start_date", "end_date"):
             if key in holder and holder[key] is not None:
-                holder[key], note = _date_text(holder[key], timezone, today)
+                holder[key], note = _date_text(holder[key], timezone, now)
                 if note:
                     said.append(f"{key} {note}")
     return {str(k): _texts(v) for k, v in config.items()}, said
 
 
-def _date_text(value: object, timezone: object, today: date) -> tuple[object, str]:
-    """A date as text; a relative one (`2 days`) as the date it means today."""
+def _inline_doc_md(config: dict[str, Any]) -> list[str]:
+    """`doc_md_file_path` becomes the file's text in `doc_md`."""
+    path = config.get("doc_md_file_path")
+    if not isinstance(path, str):
+        return []
+    try:  # relative to the working folder, as dag-factory opens it
+        config["doc_md"] = Path(path).read_text(encoding="utf-8")
+    except OSError as error:  # left in: the spec's check refuses it
+        return [f"doc_md_file_path: cannot read {path}: {error.strerror}"]
+    del config["doc_md_file_path"]
+    return [f"doc_md is the text of {path}, which dag-factory reads at every parse"]
+
+
+def _date_text(value: object, timezone: object, now: datetime) -> tuple[object, str]:
+    """A date as text; a relative one (`2 days`) as the date it means today
+    in the DAG's timezone, counted back from midnight as dag-factory does."""
     if isinstance(value, datetime):
         return value.replace(tzinfo=None).isoformat(), ""
     if isinstance(value, date):
@@ -289,13 +309,17 @@ def _date_text(value: object, timezone: object, today: date) -> tuple[object, st
     parts = dagvalues.relative_time(value)
     if parts is None:
         return value, ""
+    zone = str(timezone or "UTC")
+    try:
+        today = now.astimezone(ZoneInfo(zone)).date()
+    except (ZoneInfoNotFoundError, ValueError):  # the spec's check names the zone
+        today = now.astimezone(UTC).date()
     when = datetime.combine(today, datetime.min.time()) - timedelta(**parts)
     text = (
         when.date().isoformat()
         if when.time() == datetime.min.time()
         else when.isoformat()
     )
-    zone = timezone or "UTC"
     return text, (
         f"{value!r} moves every day (dag-factory counts back from the day of each "
         f"parse, so Airflow 3 stores a new DAG version daily); wrote {text!r}, "

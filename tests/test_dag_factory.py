@@ -149,7 +149,9 @@ def test_a_relative_start_date_becomes_the_date_it_means_today(
     )
     result = empty_project.run("import", "--from", "dag-factory", str(config))
     assert result.exit_code == 0, result.output
-    expected = (datetime.date.today() - datetime.timedelta(days=2)).isoformat()
+    # dag-factory counts back from today in the DAG's timezone (UTC here)
+    today = datetime.datetime.now(datetime.UTC).date()
+    expected = (today - datetime.timedelta(days=2)).isoformat()
     master = spec_of(empty_project, "specs/relative/moving.yaml")["master_dict"]
     assert master["default_args"]["start_date"] == expected
     assert "start_date '2 days' moves every day" in result.stdout
@@ -326,3 +328,37 @@ def test_an_import_never_shadows_a_task_of_the_same_name(
     assert 'start_date=pendulum_2.datetime(2026, 1, 1, tz="UTC")' in text
     assert "_class.set_upstream(pendulum)" in text
     compile(text, "names.py", "exec")
+
+
+def test_the_rest_of_dags_arguments_pass_through_and_an_import_leaves_them_out(
+    empty_project: Project, tmp_path: Path
+) -> None:
+    empty = "airflow.providers.standard.operators.empty.EmptyOperator"
+    empty_project.write(
+        "specs/more.yaml",
+        "dag_id: more\ntemplate: dagsmith/tasks\nnamespace: m\nmaster_dict:\n"
+        "  fail_fast: true\n  owner_links: {data: 'https://example.com'}\n"
+        "  user_defined_filters: {loud: df_helpers.shout}\n"
+        f"  tasks:\n    a:\n      operator: {empty}\n",
+    )
+    rendered = empty_project.run("render", "specs/more.yaml")
+    assert rendered.exit_code == 0, rendered.output
+    assert '    owner_links={"data": "https://example.com"},\n' in rendered.stdout
+    assert "    fail_fast=True,\n" in rendered.stdout
+    assert '    user_defined_filters={"loud": shout},\n' in rendered.stdout
+    (empty_project.root / "specs/more.yaml").unlink()
+    (tmp_path / "doc.md").write_text("# Orders\nLoads orders.\n")
+    config = tmp_path / "more.yml"
+    config.write_text(
+        f"more:\n  owner_links: {{data: x}}\n  doc_md_file_path: {tmp_path}/doc.md\n"
+        f"  tasks:\n    a:\n      operator: {empty}\n"
+    )
+    result = empty_project.run("import", "--from", "dag-factory", str(config))
+    assert result.exit_code == 0, result.output
+    master = spec_of(empty_project, "specs/more/more.yaml")["master_dict"]
+    assert "owner_links" not in master
+    assert master["doc_md"] == "# Orders\nLoads orders.\n"
+    assert "more: left out owner_links (dag-factory 1.1.0 does not pass it" in (
+        result.stdout
+    )
+    assert f"doc_md is the text of {tmp_path}/doc.md" in result.stdout

@@ -336,7 +336,8 @@ def test_the_committed_folder_serves_as_a_local_dag_bundle(
     deployed: Project, airflow_service: AirflowService
 ) -> None:
     airflow_service.wait_for_dags(EXAMPLE_DAG_IDS)
-    assert airflow_service.api("GET", "/importErrors")[1]["total_entries"] == 0
+    errors = airflow_service.api("GET", "/importErrors")[1]["import_errors"]
+    assert [(e["filename"], e["stack_trace"]) for e in errors] == []
     dags = airflow_service.api("GET", "/dags?limit=1000")[1]["dags"]
     assert {d["bundle_name"] for d in dags if d["dag_id"] in EXAMPLE_DAG_IDS} == {
         BUNDLE

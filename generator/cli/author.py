@@ -217,7 +217,7 @@ def _plan_dag_factory(
             defaults_root or (configs if configs.is_dir() else configs.parent)
         )
     )
-    reader = dagfactory.Reader(os.environ, datetime.date.today())
+    reader = dagfactory.Reader(os.environ, datetime.datetime.now(datetime.UTC))
     files = [
         (path, dagfactory.read_config(path, root, reader, settings.display(path)))
         for path in dagfactory.config_files(configs)
