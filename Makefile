@@ -47,14 +47,28 @@ install-airflow: $(AIRFLOW_STAMP) ## Add Apache Airflow (for verify and the inte
 
 # The environments example (examples/environments) is a project of its own.
 EXAMPLE_SPECS := examples/environments/specs
+# So is examples/uses-pack, whose templates come from the pack in
+# examples/template-pack: installed (by pip, as a user would) into a folder of
+# its own, so that no other project or test sees it.
+PACK_SITE := $(VENV)/example-pack
+PACK_STAMP := $(PACK_SITE)/.installed
+PACK_SPECS := examples/uses-pack/specs
+WITH_PACK := PYTHONPATH=$(CURDIR)/$(PACK_SITE)
 
-generate: $(DEV_STAMP) ## Write generated_dags/ from specs/ and templates/ (and the environments example's)
+$(PACK_STAMP): $(DEV_STAMP) $(wildcard examples/template-pack/* examples/template-pack/*/*)
+	rm -rf $(PACK_SITE) examples/template-pack/build
+	$(BIN)/python -m pip install --quiet --no-deps --target $(PACK_SITE) ./examples/template-pack
+	@touch $@
+
+generate: $(DEV_STAMP) $(PACK_STAMP) ## Write generated_dags/ from specs/ and templates/ (and the examples')
 	$(BIN)/dagsmith generate
 	$(BIN)/dagsmith generate --specs $(EXAMPLE_SPECS)
+	$(WITH_PACK) $(BIN)/dagsmith generate --specs $(PACK_SPECS)
 
-check: $(DEV_STAMP) ## Fail, with a diff, when generated_dags/ is out of date
+check: $(DEV_STAMP) $(PACK_STAMP) ## Fail, with a diff, when generated_dags/ is out of date
 	$(BIN)/dagsmith check
 	$(BIN)/dagsmith check --specs $(EXAMPLE_SPECS)
+	$(WITH_PACK) $(BIN)/dagsmith check --specs $(PACK_SPECS)
 
 validate: $(DEV_STAMP) ## Load, validate and render every spec; write nothing
 	$(BIN)/dagsmith validate
@@ -79,7 +93,7 @@ lint: $(DEV_STAMP) ## ruff, black and mypy --strict
 	$(BIN)/ruff check generator tests bench
 	$(BIN)/black --check --quiet generator tests bench
 	$(BIN)/mypy --strict generator
-	$(BIN)/black --check --quiet generated_dags examples/environments/generated_dags
+	$(BIN)/black --check --quiet generated_dags examples/*/generated_dags
 
 format: $(DEV_STAMP) ## Format this repository's own code
 	$(BIN)/ruff check --fix --quiet generator tests

@@ -165,15 +165,29 @@ RECORD_HEAD = (
 _TARGET_FIELDS = [f.name for f in fields(Target) if f.name != "spec"]
 
 
-def to_record(tool: str, state: State) -> bytes:
-    """The record of an output folder: JSON lines, one per template and per
-    output, then a check line.
+@dataclass(frozen=True)
+class Record:
+    """What a committed record says: the tool key, what it knows, and the
+    packs whose templates made the outputs (name: (distribution, version))."""
+
+    tool: str = ""
+    state: State = State()
+    packs: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+
+
+def to_record(record: Record) -> bytes:
+    """The record of an output folder: JSON lines, the tool's, one per pack,
+    template and output, then a check line.
 
     A line per output keeps diffs and merges small; the check line (a digest
     of the lines above) makes a hand edit show.
     """
+    state = record.state
     bodies = dict(entry.split(" ") for entry in state.outputs)
-    lines = [json.dumps(["tool", tool])]
+    lines = [json.dumps(["tool", record.tool])]
+    lines += [
+        json.dumps(["pack", name, *record.packs[name]]) for name in sorted(record.packs)
+    ]
     lines += [
         json.dumps(["template", name, *closure])
         for name, closure in sorted(state.closures.items())
@@ -187,16 +201,16 @@ def to_record(tool: str, state: State) -> bytes:
     return f"{RECORD_HEAD}{text}{check}\n".encode()
 
 
-def from_record(content: bytes) -> tuple[str, State]:
-    """(tool key, what it knows) from a record; nothing when it is not one, or
-    was edited by hand."""
+def from_record(content: bytes) -> Record:
+    """What a record says; nothing when it is not one, or was edited by hand."""
     try:
         text = content.decode("utf-8").removeprefix(RECORD_HEAD)
         body, _, last = text.rstrip("\n").rpartition("\n")
         if json.loads(last) != ["check", short_hash(body + "\n", length=32)]:
-            return "", State()
+            return Record()
         rows: list[Any] = [json.loads(line) for line in body.splitlines()]
         kind, tool = rows[0]
+        packs = {r[1]: (str(r[2]), str(r[3])) for r in rows if r[0] == "pack"}
         closures = {r[1]: tuple(r[2:]) for r in rows[1:] if r[0] == "template"}
         table: dict[str, tuple[str, list[Target]]] = {}
         outputs = set()
@@ -205,8 +219,8 @@ def from_record(content: bytes) -> tuple[str, State]:
             table.setdefault(path, (key, []))[1].append(target)
             outputs.add(output_entry(target.inputs, body_digest))
     except (ValueError, TypeError, IndexError, UnicodeDecodeError):
-        return "", State()
+        return Record()
     if kind != "tool":
-        return "", State()
+        return Record()
     specs = {path: (key, tuple(targets)) for path, (key, targets) in table.items()}
-    return str(tool), State(frozenset(outputs), specs, closures)
+    return Record(str(tool), State(frozenset(outputs), specs, closures), packs)

@@ -24,7 +24,8 @@ from .dagvalues import ASSET, CALLBACKS, ConfigValues
 from .model import ValuePath
 from .pycode import Attr, Call, Item, Ref, Var, identifier_for
 
-TEMPLATE = "dagsmith/tasks"
+PACK = "dagsmith"  # dagsmith's own template pack
+TEMPLATE = f"{PACK}/tasks"
 
 DAG = Ref("airflow.sdk", "DAG")
 TASK_GROUP = Ref("airflow.sdk", "TaskGroup")

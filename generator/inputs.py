@@ -46,8 +46,8 @@ def template_closure(templates: TemplateSet, name: str) -> tuple[str, ...]:
         for ref in jinja2.meta.find_referenced_templates(parsed):
             if ref is None:
                 return (name, *sorted(set(templates.jinja_sources) - {name}))
-            if ref not in seen:
-                seen.append(ref)
+            if (joined := templates.join(ref, current)) not in seen:
+                seen.append(joined)
     return tuple(seen)
 
 
@@ -117,6 +117,8 @@ def template_key(templates: TemplateSet, name: str, closure: tuple[str, ...]) ->
     """
     template = templates.templates[name]
     parts = [name, template.kind, template.source]
+    if pack := templates.pack_of(name):  # an upgrade is said in the record
+        parts.append(pack.label)
     for source in closure:
         parts += [source, templates.jinja_sources.get(source, "\0missing")]
     if template.contract is not None:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 from .config import Settings
@@ -13,6 +12,7 @@ from .merge import apply_defaults
 from .model import (
     RECORD,
     Document,
+    Pack,
     Position,
     Problem,
     SpecSource,
@@ -25,8 +25,6 @@ from .yamlpos import parse_documents
 SPEC_SUFFIXES = (".yaml", ".yml")
 DEFAULTS_NAME = "_defaults.yaml"
 JINJA_SUFFIX = ".py.j2"
-# dagsmith's own templates are named `dagsmith/NAME`, as a pack's would be.
-BUILTIN_PACK = "dagsmith"
 LEGACY_SUFFIX = ".template"
 CONTRACT_SUFFIX = ".schema.yaml"
 
@@ -86,6 +84,11 @@ def read_text(
             return None, Problem(
                 Position(shown), "is a symlink to a file outside the project; refused"
             )
+    return read_utf8(path, shown)
+
+
+def read_utf8(path: Path | str, shown: str) -> tuple[str | None, Problem | None]:
+    """A file's UTF-8 text, or the problem that says why it cannot be had."""
     try:
         with open(path, "rb") as file:
             data = file.read()
@@ -191,83 +194,123 @@ def template_name(relative: str) -> tuple[str, str] | None:
     return None
 
 
-def load_templates(settings: Settings) -> tuple[TemplateSet, tuple[Problem, ...]]:
-    """Every template, partial and contract under the templates folder, and
-    dagsmith's own templates (`dagsmith/NAME`).
+@dataclass
+class _Found:
+    """What a folder of templates holds, before templates meet their contracts."""
 
-    A project that uses only dagsmith's own templates needs no templates
-    folder: a missing one is said only when a spec names a template of its own.
-    """
-    folder = settings.templates
-    shown_root = settings.display(folder)
-    problems: list[Problem] = []
-    jinja_sources: dict[str, str] = {}
-    found: dict[str, list[tuple[str, str, str]]] = {}
-    contracts: dict[str, Document] = {}
-    linked = links_out(settings)
+    templates: dict[str, list[tuple[str, str, str]]]  # name: [(kind, shown, text)]
+    sources: dict[str, str]  # Jinja2 sources by loader name
+    contracts: dict[str, Document]
+    problems: list[Problem]
+
+
+def _scan(
+    folder: Path,
+    prefix: str,
+    shown_of: Callable[[str], str],
+    read: Callable[[Path, str], tuple[str | None, Problem | None]],
+    refused: Callable[[str], str | None] = lambda relative: None,
+) -> _Found:
+    """Templates (`NAME.py.j2`, `NAME.template`), contracts and partials of a
+    folder, named `prefix + relative`; `refused` says why a file is not read."""
+    found = _Found({}, {}, {}, [])
     for relative in walk_relative(folder) if folder.is_dir() else ():
         is_contract = "/" not in relative and relative.endswith(CONTRACT_SUFFIX)
         named = template_name(relative)
         if not (is_contract or named or relative.endswith(".j2")):
             continue
-        if relative.partition("/")[0] == BUILTIN_PACK:
-            problems.append(
-                Problem(
-                    Position(settings.display(folder / relative)),
-                    f"{shown_root}/{BUILTIN_PACK}/ is where dagsmith's own templates "
-                    f"are named from ({BUILTIN_PACK}/NAME); rename the folder",
-                )
-            )
+        shown = shown_of(relative)
+        if why := refused(relative):
+            found.problems.append(Problem(Position(shown), why))
             continue
-        text, problem = read_text(folder / relative, settings, linked=linked)
+        text, problem = read(folder / relative, shown)
         if problem is not None or text is None:
-            problems.extend([problem] if problem else [])
+            found.problems.extend([problem] if problem else [])
             continue
-        shown = settings.display(folder / relative)
         if relative.endswith(".j2"):
-            jinja_sources[relative] = text
+            found.sources[prefix + relative] = text
         if named:
-            found.setdefault(named[0], []).append((named[1], shown, text))
+            found.templates.setdefault(prefix + named[0], []).append(
+                (named[1], shown, text)
+            )
         if is_contract:
             documents, failed = parse_documents(text, shown)
-            problems.extend(failed)
+            found.problems.extend(failed)
             if documents:
-                contracts[relative[: -len(CONTRACT_SUFFIX)]] = documents[0]
+                found.contracts[prefix + relative[: -len(CONTRACT_SUFFIX)]] = documents[
+                    0
+                ]
+    return found
+
+
+def scan_pack(pack: Pack) -> _Found:
+    """A pack's templates, contracts and partials, named `PACK/relative`."""
+    if pack.folder is None:
+        return _Found({}, {}, {}, [])
+    return _scan(pack.folder, f"{pack.name}/", lambda r: f"{pack.name}/{r}", read_utf8)
+
+
+def pack_templates(pack: Pack) -> dict[str, Template]:
+    """A pack's templates with their contracts, by name (`PACK/NAME`)."""
+    found = scan_pack(pack)
+    return _pair(found.templates, found.contracts)[0]
+
+
+def load_templates(
+    settings: Settings, recorded: Mapping[str, tuple[str, str]] | None = None
+) -> tuple[TemplateSet, tuple[Problem, ...]]:
+    """Every template, partial and contract under the templates folder, and
+    those of every installed pack (`PACK/NAME`; dagsmith's own is `dagsmith`).
+
+    A project that uses only packs needs no templates folder: a missing one is
+    said only when a spec names a template of its own. A problem in a pack's
+    file counts only where a spec uses that pack (see `pack_problems`).
+    `recorded` is the packs the committed record names.
+    """
+    from .packs import installed_packs
+
+    folder = settings.templates
+    shown_root = settings.display(folder)
+    packs = installed_packs()
+    linked = links_out(settings)
+
+    def refused(relative: str) -> str | None:
+        head = relative.partition("/")[0]
+        if "/" not in relative or head not in packs:
+            return None
+        return (
+            f"{shown_root}/{head}/ has the name of the installed pack {head!r} "
+            f"({packs[head].label}), whose templates are named {head}/NAME; "
+            "rename the folder"
+        )
+
+    scanned = [
+        _scan(
+            folder,
+            "",
+            lambda relative: settings.display(folder / relative),
+            lambda path, shown: read_text(path, settings, linked=linked, shown=shown),
+            refused,
+        )
+    ]
+    scanned += [scan_pack(pack) for pack in packs.values()]
+    found: dict[str, list[tuple[str, str, str]]] = {}
+    contracts: dict[str, Document] = {}
+    sources: dict[str, str] = {}
+    problems: list[Problem] = []
+    for each in scanned:
+        found.update(each.templates)
+        contracts.update(each.contracts)
+        sources.update(each.sources)
+        problems += each.problems
     templates, paired = _pair(found, contracts)
-    problems += paired
-    builtin, builtin_sources = builtin_templates()
     missing = None if folder.is_dir() else settings.not_found("templates")
     return (
         TemplateSet(
-            {**templates, **builtin},
-            {**jinja_sources, **builtin_sources},
-            shown_root,
-            missing,
+            templates, sources, shown_root, missing, packs, dict(recorded or {})
         ),
-        tuple(problems),
+        (*problems, *paired),
     )
-
-
-@cache
-def builtin_templates() -> tuple[dict[str, Template], dict[str, str]]:
-    """dagsmith's own templates by name (`dagsmith/tasks`), and their sources."""
-    folder = Path(__file__).parent / "builtin"
-    templates, sources = {}, {}
-    for path in sorted(folder.glob(f"*{JINJA_SUFFIX}")):
-        stem = path.name[: -len(JINJA_SUFFIX)]
-        name = f"{BUILTIN_PACK}/{stem}"
-        text = path.read_text(encoding="utf-8")
-        contract_path = folder / f"{stem}{CONTRACT_SUFFIX}"
-        contract = None
-        if contract_path.is_file():
-            shown = f"{name}{CONTRACT_SUFFIX}"
-            documents, _ = parse_documents(contract_path.read_text("utf-8"), shown)
-            contract = documents[0]
-        sources[f"{name}{JINJA_SUFFIX}"] = text
-        templates[name] = Template(
-            name, "jinja", f"{name}{JINJA_SUFFIX}", text, contract
-        )
-    return templates, sources
 
 
 def _pair(

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import dagcode, dagvalues
 from .legacy import ImportPlan, spec_yaml
-from .model import Position, Problem, Template
+from .model import InputError, Position, Problem, Template
 from .schema import NAME_PATTERN
 
 SUFFIXES = (".yaml", ".yml")
@@ -503,10 +503,21 @@ def _invalid(text: str, target: str) -> str | None:
 def _builtin() -> tuple[Template, Any]:
     """dagsmith/tasks and its contract's validator, made once."""
     from .contracts import contract_validator
-    from .load import builtin_templates
+    from .load import pack_templates
+    from .packs import installed_packs
 
-    template = builtin_templates()[0][dagcode.TEMPLATE]
-    assert template.contract is not None
+    pack = installed_packs().get(dagcode.PACK)
+    template = pack_templates(pack).get(dagcode.TEMPLATE) if pack else None
+    if template is None or template.contract is None:
+        raise InputError(
+            [
+                Problem(
+                    Position(dagcode.TEMPLATE, 0, 0),
+                    f"dagsmith's own pack is not installed ({pack and pack.problem}); "
+                    "reinstall dagsmith",
+                )
+            ]
+        )
     return template, contract_validator(template.contract)
 
 

@@ -151,20 +151,57 @@ class Template:
     contract: Document | None = None
 
 
+@dataclass(frozen=True)
+class Pack:
+    """An installed template pack: templates named `NAME/TEMPLATE` (see packs.py)."""
+
+    name: str
+    distribution: str
+    version: str
+    folder: Path | None  # where its templates are; None when it cannot be used
+    problem: str = ""  # why it cannot be used
+
+    @property
+    def label(self) -> str:
+        """`acme-templates 1.2.0`: what to pin."""
+        return f"{self.distribution} {self.version}"
+
+
 @dataclass(frozen=True, eq=False)
 class TemplateSet:
-    """Every file under `templates/`: selectable templates and their partials.
+    """Every template a project can use: the files under `templates/` and the
+    installed packs' templates (`PACK/NAME`), with their partials.
 
     Compared and hashed by identity: one run loads one set, and caches key on it.
     """
 
     templates: Mapping[str, Template]
-    # Every Jinja2 source by its name relative to templates/, for includes.
+    # Every Jinja2 source by its loader name, for includes: relative to
+    # templates/ for the project's, `PACK/relative` for a pack's.
     jinja_sources: Mapping[str, str]
     root: str
     # When the templates folder is not there: the problem that says so, for a
     # spec that names a template of its own.
     missing: Problem | None = None
+    packs: Mapping[str, Pack] = field(default_factory=dict)
+    # Packs the committed record names (name: (distribution, version)), to say
+    # what to install when one is missing.
+    recorded: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+
+    def pack_of(self, name: str) -> Pack | None:
+        """The pack a template, source or shown path belongs to, if any."""
+        head, slash, _ = name.partition("/")
+        return self.packs.get(head) if slash else None
+
+    def shown(self, source: str) -> str:
+        """A Jinja2 source's name as errors show it: `templates/x.j2`, `acme/x.j2`."""
+        return source if self.pack_of(source) else f"{self.root}/{source}"
+
+    def join(self, reference: str, parent: str) -> str:
+        """The source an include, import or extends names: inside a pack,
+        relative to the pack's folder; in the project, relative to templates/."""
+        pack = self.pack_of(parent)
+        return f"{pack.name}/{reference}" if pack else reference
 
 
 @dataclass(frozen=True)
@@ -244,6 +281,8 @@ class Plan:
 
     out: str
     changes: tuple[Change, ...]
+    # Why outputs change beyond their specs: `templates from acme 1.3.0; ...`
+    notes: tuple[str, ...] = ()
 
     def shown(self, path: str) -> str:
         """A path of the plan as users see it: under `out`, relative to the root."""

@@ -19,7 +19,7 @@ run that reuses every output (a pre-commit hook, most of the time) needs none.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import __version__, cache, load, write
 from .config import Settings
@@ -66,13 +66,21 @@ class Build:
     state: cache.State
     tool: str  # the cache's key: dagsmith's and black's versions and code
     learned: bool  # whether `state` differs from the local cache this run read
+    recorded: cache.Record  # what the output folder's record said
+
+    @property
+    def packs(self) -> dict[str, tuple[str, str]]:
+        """The packs whose templates made the outputs: (distribution, version)."""
+        found = (self.templates.pack_of(t.template) for t in self.targets)
+        return {p.name: (p.distribution, p.version) for p in found if p}
 
     @property
     def wanted(self) -> tuple[Output, ...]:
         """What the output folder should hold: every output, and its record."""
         if not self.files:
             return ()
-        return (*self.outputs, Output(RECORD, cache.to_record(self.tool, self.state)))
+        record = cache.Record(self.tool, self.state, self.packs)
+        return (*self.outputs, Output(RECORD, cache.to_record(record)))
 
     @property
     def targets(self) -> tuple[Target, ...]:
@@ -100,15 +108,15 @@ def build(
     existing = existing or {}
     # 1. Read every input once.
     sources = load.read_spec_sources(settings)
-    templates, template_problems = load.load_templates(settings)
+    recorded = cache.from_record(existing.get(RECORD, b""))
+    templates, template_problems = load.load_templates(settings, recorded.packs)
     caches = load.read_caches(settings.state / "cache") if incremental else {}
     # 2. Compute the keys.
     tool = tool_key(__version__, load.read_own_code(), run_key(settings))
     keys = spec_keys(sources)
     fingerprint = templates_fingerprint(templates)
     local = cache.from_json(caches.get(tool, ""))
-    recorded_tool, recorded = cache.from_record(existing.get(RECORD, b""))
-    trusted = recorded if incremental and recorded_tool == tool else cache.State()
+    trusted = recorded.state if incremental and recorded.tool == tool else cache.State()
     state = cache.combine(keys, local, trusted)
     # 3. Decide what can be reused.
     template_keys = _known_template_keys(templates, state.closures)
@@ -127,15 +135,46 @@ def build(
         from .render import check_templates
 
         problems += check_templates(templates)
+    used = {s.template for s in specs} | {
+        t.template for ts in kept.values() for t in ts
+    }
+    problems, unused_broken = counted_problems(problems, templates, used)
     # 5. Render the rest.
     reused, jobs = _reuse_or_render(specs, templates, problems, existing, state)
     made, failed = _render(jobs, templates, progress)
     if problems or failed:
-        raise InputError([*problems, *failed])
+        raise InputError([*problems, *counted_problems(failed, templates, used)[0]])
     files = _in_spec_order(sources, [*reused, *made, *_kept(kept, existing)])
     closures = _closures(templates, files, state.closures, kept)
-    learned = cache.next_state(keys, files, closures, fingerprint)
-    return Build(files, templates, len(jobs), learned, tool, learned != local)
+    # A broken pack that no spec uses is checked again, until one is fixed.
+    checked_set = "" if unused_broken else fingerprint
+    learned = cache.next_state(keys, files, closures, checked_set)
+    return Build(files, templates, len(jobs), learned, tool, learned != local, recorded)
+
+
+def counted_problems(
+    problems: Iterable[Problem], templates: TemplateSet, used: set[str]
+) -> tuple[list[Problem], bool]:
+    """The problems that count, each in a pack's file saying which installed
+    file of which version it is; and whether any did not count.
+
+    A problem in a pack no spec uses does not count: an installed pack
+    nobody uses cannot break a project.
+    """
+    in_use = {p.name for name in used if (p := templates.pack_of(name))}
+    counted, dropped = [], False
+    for problem in problems:
+        pack = templates.pack_of(problem.where.file)
+        if pack is None or pack.folder is None:
+            counted.append(problem)
+        elif pack.name in in_use:
+            relative = problem.where.file.partition("/")[2]
+            installed = pack.folder / relative
+            message = f"{problem.message} (pack {pack.name}: {pack.label}, {installed})"
+            counted.append(Problem(problem.where, message))
+        else:
+            dropped = True
+    return counted, dropped
 
 
 def run_key(settings: Settings) -> str:
@@ -298,17 +337,15 @@ def load_and_validate(
     sources = load.read_spec_sources(settings)
     templates, template_problems = load.load_templates(settings)
     specs, problems = _validate(sources, templates, {}, False, settings.environments)
-    return (
-        specs,
-        templates,
-        [*template_problems, *problems, *check_templates(templates)],
-    )
+    found = [*template_problems, *problems, *check_templates(templates)]
+    counted, _ = counted_problems(found, templates, {s.template for s in specs})
+    return specs, templates, counted
 
 
 def uses(templates: TemplateSet, name: str) -> set[str]:
     """The files a template is made of: itself, and what it includes or imports."""
     closure = closure_of(templates, name)
-    return {templates.templates[name].path} | {f"{templates.root}/{n}" for n in closure}
+    return {templates.templates[name].path} | {templates.shown(n) for n in closure}
 
 
 def remember(settings: Settings, built: Build) -> None:
@@ -340,7 +377,35 @@ def status(
         existing = load.load_outputs(settings.out)
     built = build(settings, progress, existing)
     changes = plan_folder(settings.display(settings.out), built.wanted, existing)
-    return built, changes
+    return built, replace(changes, notes=pack_notes(built, changes))
+
+
+def pack_notes(built: Build, changes: Plan) -> tuple[str, ...]:
+    """For each pack whose version differs from the record's: what it changes."""
+    notes = []
+    pending = {c.path for c in changes.pending if c.is_dag}
+    for name, (distribution, version) in sorted(built.packs.items()):
+        before = built.recorded.packs.get(name)
+        if before is None or before == (distribution, version):
+            continue
+        old = before[1] if before[0] == distribution else " ".join(before)
+        changed = sum(
+            1
+            for t in built.targets
+            if t.output in pending and t.template.startswith(f"{name}/")
+        )
+        if changed:
+            files = "1 DAG file" if changed == 1 else f"{changed} DAG files"
+            notes.append(
+                f"templates from {name} {version}; the output was generated "
+                f"with {old}: {files} change"
+            )
+        else:
+            notes.append(
+                f"templates from {name} {version} give the DAGs that {old} gave: "
+                "only the record changes"
+            )
+    return tuple(notes)
 
 
 def generate(

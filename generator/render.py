@@ -24,7 +24,6 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from . import dagcode
 from .legacy import check_legacy_source, render_legacy
 from .literals import LiteralError, describe_path, to_literal
-from .load import BUILTIN_PACK
 from .model import JINJA_SYNTAX, Position, Problem, Spec, TemplateSet
 from .pystrings import IN_STRING, inside_strings
 
@@ -121,18 +120,22 @@ class _Environment(ImmutableSandboxedEnvironment):
     # internals through spec values, and immutability keeps rendering pure.
     code_generator_class = _CodeGenerator
     code = Code
+    template_set: TemplateSet | None = None
+
+    def join_path(self, template: str, parent: str) -> str:
+        """What an include names: inside a pack, a file of that pack."""
+        if self.template_set is None:
+            return template
+        return self.template_set.join(template, parent)
 
 
 @lru_cache(maxsize=8)
 def environment(templates: TemplateSet) -> jinja2.Environment:
     """The Jinja2 environment over a template set; one per set and process."""
-    root = templates.root
 
     def source(name: str) -> tuple[str, str, Any] | None:
         text = templates.jinja_sources.get(name)
-        # dagsmith's own templates are shown by their names (dagsmith/tasks.py.j2).
-        shown = name if name.startswith(f"{BUILTIN_PACK}/") else f"{root}/{name}"
-        return None if text is None else (text, shown, lambda: True)
+        return None if text is None else (text, templates.shown(name), lambda: True)
 
     env = _Environment(
         loader=jinja2.FunctionLoader(source),
@@ -141,6 +144,7 @@ def environment(templates: TemplateSet) -> jinja2.Environment:
         autoescape=False,
         **JINJA_SYNTAX,
     )
+    env.template_set = templates
     env.filters["identifier"] = identifier
     env.filters["airflow_params"] = airflow_params
     env.filters["declared_dag"] = declared_dag
@@ -155,9 +159,9 @@ def _template_position(
     filename = getattr(error, "filename", None)
     if filename and lineno:
         return Position(filename, lineno)
-    prefix = f"{templates.root}/"
+    prefixes = (f"{templates.root}/", *(f"{name}/" for name in templates.packs))
     for frame in reversed(traceback.extract_tb(error.__traceback__)):
-        if frame.filename.startswith(prefix) and frame.lineno:
+        if frame.filename.startswith(prefixes) and frame.lineno:
             return Position(frame.filename, frame.lineno)
     return Position(fallback)
 
@@ -172,7 +176,7 @@ _VALUEIN_STRING = (
 def check_jinja_source(name: str, templates: TemplateSet) -> list[Problem]:
     """Syntax errors of one Jinja2 source, and `{{ }}` placed inside a Python string."""
     env = environment(templates)
-    shown = f"{templates.root}/{name}"
+    shown = templates.shown(name)
     source = templates.jinja_sources[name]
     try:
         tokens = list(env.lex(source, name, shown))

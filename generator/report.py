@@ -93,6 +93,8 @@ def markdown_summary(
         f"### dagsmith: {counts['create']} DAGs added, {counts['update']} changed, "
         f"{counts['remove']} removed",
         "",
+        *(f"- {note}" for note in plan.notes),
+        *([""] if plan.notes else []),
     ]
     if not pending:
         return "\n".join(

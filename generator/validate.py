@@ -152,7 +152,9 @@ def check_template_name(document: Document, templates: TemplateSet) -> list[Prob
     stem = re.sub(r"(\.py\.j2|\.template|\.py)$", "", name)
     if stem != name and stem in templates.templates:
         hint = f"write the name without its extension: template: {stem}"
-    elif templates.missing is not None and "/" not in name:
+    elif "/" in name:
+        hint = _pack_hint(name, templates)
+    elif templates.missing is not None:
         hint = f"{templates.missing.where}: {templates.missing.message}"
     else:
         known = ", ".join(templates.templates) or "none"
@@ -163,6 +165,35 @@ def check_template_name(document: Document, templates: TemplateSet) -> list[Prob
             document.position_of(("template",)), f"unknown template {name!r}: {hint}"
         )
     ]
+
+
+def _pack_hint(name: str, templates: TemplateSet) -> str:
+    """Why a `PACK/NAME` template is not there, and what to do about it."""
+    pack_name, _, template = name.partition("/")
+    pack = templates.packs.get(pack_name)
+    if pack is None:
+        installed = ", ".join(sorted(templates.packs)) or "none"
+        hint = (
+            f"no installed pack is named {pack_name!r} (installed packs: {installed})"
+        )
+        if recorded := templates.recorded.get(pack_name):
+            distribution, version = recorded
+            hint += (
+                f"; the committed record says {distribution} {version} provides it: "
+                f"pip install '{distribution}=={version}'"
+            )
+        return hint
+    if pack.problem:
+        return pack.problem
+    own = sorted(
+        t.partition("/")[2]
+        for t in templates.templates
+        if t.startswith(f"{pack_name}/")
+    )
+    return (
+        f"pack {pack_name!r} ({pack.label}) has no template {template!r}; "
+        f"its templates: {', '.join(own) or 'none'}"
+    )
 
 
 def check_declared_dag(document: Document) -> list[Problem]:

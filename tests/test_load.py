@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from generator import __version__
 from generator.config import Settings, load_settings
 from generator.load import load_specs, load_templates
 from generator.model import Document, InputError, Position, Problem
@@ -645,15 +646,18 @@ def test_a_missing_templates_folder_is_said_only_for_a_spec_that_needs_it(
     )
 
 
-def test_a_templates_folder_named_dagsmith_is_refused(templates: Path) -> None:
+def test_a_templates_folder_named_like_an_installed_pack_is_refused(
+    templates: Path,
+) -> None:
     (templates / "templates/dagsmith").mkdir()
     (templates / "templates/dagsmith/tasks.py.j2").write_text("X\n")
     loaded, problems = load_templates(settings_of(templates))
     assert [(str(p.where), p.message) for p in problems] == [
         (
             "templates/dagsmith/tasks.py.j2:1:1",
-            "templates/dagsmith/ is where dagsmith's own templates are named from "
-            "(dagsmith/NAME); rename the folder",
+            f"templates/dagsmith/ has the name of the installed pack 'dagsmith' "
+            f"(dagsmith {__version__}), whose templates are named dagsmith/NAME; "
+            "rename the folder",
         )
     ]
     assert loaded.templates["dagsmith/tasks"].path == "dagsmith/tasks.py.j2"

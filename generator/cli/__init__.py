@@ -115,6 +115,7 @@ for command in (
     build.list_,
     author.new,
     author.schema,
+    author.templates_,
     author.import_,
     ship.verify,
     ship.lint,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from .. import load, write
 from ..config import Settings
 from ..legacy import ImportPlan
 from ..model import InputError
-from .common import EXIT_DRIFT, folder_options, say
+from .common import EXIT_DRIFT, folder_options, print_table, say
 
 
 @click.command()
@@ -68,7 +69,7 @@ def new(
     from ..validate import check_new
 
     templates, _ = load.load_templates(settings)
-    namespace = namespace or template
+    namespace = namespace or template.rpartition("/")[2]
     problems = check_new(template, dag_id, namespace, templates)
     if problems:
         raise InputError(problems)
@@ -225,3 +226,62 @@ def _plan_dag_factory(
     return dagfactory.plan_import(
         files, settings.display(settings.specs), _existing(settings)
     )
+
+
+@click.command(name="templates")
+@click.option(
+    "--json", "as_json", is_flag=True, help="One JSON object per template, in a list."
+)
+@folder_options
+def templates_(settings: Settings, as_json: bool) -> None:
+    """Show every template the project can use: its own and the installed packs'.
+
+    One row each: name, source (the templates folder, or the pack's
+    distribution and version), kind (jinja or legacy), contract (the
+    master_dict keys it requires), and how many specs use it.
+
+    \b
+    Example:
+      dagsmith templates
+      dagsmith templates --json | jq '.[] | select(.specs == 0) | .name'
+    """
+    templates, _ = load.load_templates(settings)
+    loaded = load.load_specs(settings)
+    used = Counter(
+        d.data.get("template") for d in loaded.documents if isinstance(d.data, dict)
+    )
+    rows = []
+    for name, template in templates.templates.items():
+        pack = templates.pack_of(name)
+        contract = template.contract.data if template.contract else None
+        required = contract.get("required", []) if isinstance(contract, dict) else []
+        rows.append(
+            {
+                "name": name,
+                "source": pack.label if pack else f"{templates.root}/",
+                "kind": template.kind,
+                "contract": contract is not None,
+                "required": [str(key) for key in required],
+                "specs": used[name],
+            }
+        )
+    rows.sort(key=lambda r: ("/" in str(r["name"]), str(r["name"])))
+    for pack in templates.packs.values():
+        if pack.problem:
+            say(f"dagsmith: {pack.problem}")
+    if loaded.problems:
+        files = len({p.where.file for p in loaded.problems})
+        say(f"dagsmith: the counts leave out {files} spec files with problems")
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    print_table(
+        ["name", "source", "kind", "contract", "specs"],
+        [{**r, "contract": _contract_cell(r)} for r in rows],
+    )
+
+
+def _contract_cell(row: dict[str, object]) -> str:
+    if row["required"]:
+        return "requires " + ", ".join(map(str, row["required"]))  # type: ignore[call-overload]
+    return "yes" if row["contract"] else "none"

@@ -18,6 +18,7 @@ from .common import (
     color,
     environment_option,
     folder_options,
+    print_table,
     progress_line,
     python_option,
     say,
@@ -47,6 +48,8 @@ def generate(settings: Settings, exit_nonzero_on_change: bool) -> None:
     with progress_line() as progress:
         plan = pipeline.generate(settings, on_wait=waiting, progress=progress)
     seconds = time.perf_counter() - started
+    for note in plan.notes:
+        say(f"dagsmith: {note}")
     say(
         f"dagsmith: {counts(plan, ('created', 'updated', 'removed'))} in {seconds:.2f}s"
     )
@@ -88,6 +91,8 @@ def check(settings: Settings, fmt: str, python: str) -> None:
         say(f"dagsmith: up to date ({len(plan.changes)} files)")
         return
     click.echo(unified_diff(plan), nl=False)
+    for note in plan.notes:
+        say(f"dagsmith: {note}")
     say(
         color(
             f"dagsmith: out of date: {counts(plan, ('to create', 'to update', 'to remove'))}; "
@@ -194,9 +199,7 @@ def list_(settings: Settings, as_json: bool) -> None:
         *(["environment"] if environments else []),
         *("template", "namespace", "spec", "output", "status"),
     ]
-    widths = {c: max([len(c), *(len(r[c]) for r in rows)]) for c in columns}
-    for row in [dict(zip(columns, columns, strict=True)), *rows]:
-        click.echo("  ".join(row[c].ljust(widths[c]) for c in columns).rstrip())
+    print_table(columns, rows)
 
 
 def task_graphs(plan: Plan, python: str) -> Graphs | None:

@@ -7,7 +7,7 @@ import functools
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 import click
@@ -33,6 +33,14 @@ def quiet() -> bool:
     """Whether --quiet was given."""
     context = click.get_current_context(silent=True)
     return bool(context and context.meta.get(QUIET))
+
+
+def print_table(columns: list[str], rows: Sequence[Mapping[str, object]]) -> None:
+    """Rows as aligned columns under a header line."""
+    cells = [{c: str(row[c]) for c in columns} for row in rows]
+    widths = {c: max([len(c), *(len(r[c]) for r in cells)]) for c in columns}
+    for row in [dict(zip(columns, columns, strict=True)), *cells]:
+        click.echo("  ".join(row[c].ljust(widths[c]) for c in columns).rstrip())
 
 
 def say(text: str) -> None:
