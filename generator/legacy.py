@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .layout import Holes
 from .literals import LiteralError, to_literal
 from .load import LegacyProject
 from .model import InputError, Position, Problem, Spec, Template
@@ -238,8 +239,55 @@ def render_legacy(spec: Spec, template: Template) -> str:
 
 def fill_tokens(source: str, dag_id: str, master_dict: Mapping[Any, Any]) -> str:
     """A legacy template's source with its tokens replaced by exact literals."""
-    values = {"DAG_ID": to_literal(dag_id), "MASTER_DICT": to_literal(master_dict)}
-    return str(LEGACY_TOKENS.sub(lambda match: values[match.group(1)], source))
+    holes = Holes()
+    to_literal(master_dict)  # a value with no literal is refused before anything
+    values = {"DAG_ID": to_literal(dag_id), "MASTER_DICT": holes.hold(master_dict)}
+    return holes.fill(LEGACY_TOKENS.sub(lambda match: values[match.group(1)], source))
+
+
+def in_black_layout(source: str) -> str | None:
+    """The template as black writes it, its tokens kept; None if black cannot.
+
+    Each token stands in as a name of its own length, so that black splits
+    lines as it will once the token is a value; the names go back to tokens.
+    """
+    from .format import format_source
+
+    stand_ins: dict[str, str] = {}
+    for token in ("DAG_ID", "MASTER_DICT"):
+        free = [f"{c}{token}" for c in "_QXZ" if f"{c}{token}" not in source]
+        if not free:
+            return None
+        stand_ins[token] = free[0]
+    skeleton = LEGACY_TOKENS.sub(lambda m: stand_ins[m.group(1)], source)
+    formatted = format_source(skeleton, Position("template"))
+    if isinstance(formatted, Problem):
+        return None
+    back = {name: f"#{token}" for token, name in stand_ins.items()}
+    found = re.compile("|".join(rf"\b{name}\b" for name in back))
+    text = found.sub(lambda m: back[m.group(0)], formatted)
+    same_tokens = sorted(LEGACY_TOKENS.findall(text)) == sorted(
+        LEGACY_TOKENS.findall(source)
+    )
+    return text if same_tokens else None
+
+
+def laid_out_template(source: str, dags: list[Imported]) -> str | None:
+    """The template in black's layout, when every DAG imported from it renders
+    to the very bytes it renders to from the old text; None otherwise."""
+    from .format import format_source
+
+    laid = in_black_layout(source)
+    if laid is None or laid == source:
+        return None
+    for dag in dags:
+        assert dag.dag_id is not None
+        where = Position(dag.source)
+        before = format_source(fill_tokens(source, dag.dag_id, dag.master_dict), where)
+        after = format_source(fill_tokens(laid, dag.dag_id, dag.master_dict), where)
+        if isinstance(before, Problem) or before != after:
+            return None
+    return laid
 
 
 @dataclass(frozen=True)
@@ -276,6 +324,7 @@ def plan_import(
     the folders, root-relative; `existing(path)` is a file's text, or None."""
     files: dict[str, str] = {}
     lines, skipped = [], []
+    dags: dict[str, list[Imported]] = {name: [] for name in patterns}
     for shown, namespace, text in old.files:
         imported = import_file(shown, namespace, text, patterns)
         spec = spec_text(imported) if imported.problem is None else None
@@ -289,6 +338,7 @@ def plan_import(
             skipped.append(Problem(Position(shown), f"left alone: {problem}"))
             continue
         files[target] = spec
+        dags[imported.template].append(imported)
         match = fidelity(text, old.templates[imported.template], imported)
         lines.append(
             f"spec      {target}  (from {shown}, template {imported.template}; "
@@ -297,9 +347,11 @@ def plan_import(
     for name in patterns:
         target = f"{templates}/{name}.template"
         present = existing(target)
-        if present is not None and present != old.templates[name]:
+        laid = laid_out_template(old.templates[name], dags[name])
+        if present is not None and present not in (old.templates[name], laid):
             skipped.append(Problem(Position(target), "exists and differs; not copied"))
         elif present is None:
-            files[target] = old.templates[name]
-            lines.append(f"template  {target}")
+            files[target] = laid or old.templates[name]
+            how = "  (in black's layout: one black pass a DAG)" if laid else ""
+            lines.append(f"template  {target}{how}")
     return ImportPlan(files, tuple(lines), tuple(skipped))

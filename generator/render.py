@@ -13,6 +13,7 @@ from __future__ import annotations
 import keyword
 import traceback
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -22,6 +23,7 @@ from jinja2.compiler import CodeGenerator, Frame
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from . import dagcode
+from .layout import Holes, explodes
 from .legacy import check_legacy_source, render_legacy
 from .literals import LiteralError, describe_path, to_literal
 from .model import JINJA_SYNTAX, Position, Problem, Spec, TemplateSet
@@ -97,13 +99,34 @@ def declared_dag(master_dict: object) -> DeclaredDag:
     )
 
 
+# The collections of the render under way, laid out once their lines are known.
+_HOLES: ContextVar[Holes | None] = ContextVar("holes", default=None)
+
+
 def finalize(value: object) -> str:
     """How every `{{ expr }}` is written: as the value's Python literal."""
     if isinstance(value, Code):
         return value
     if isinstance(value, jinja2.Undefined):
         return str(value)  # StrictUndefined raises here, naming the missing name
-    return to_literal(value)
+    holes = _HOLES.get()
+    if holes is None:
+        return to_literal(value)
+    if isinstance(value, str):  # a macro's output made plain: its values, flat
+        return to_literal(holes.flat(value))
+    literal = to_literal(value)  # raises here, where the template says where
+    return holes.hold(value) if explodes(value) else literal
+
+
+def render_laid_out(template: jinja2.Template, context: Mapping[str, Any]) -> str:
+    """The template rendered, each collection laid out as black would lay it out."""
+    holes = Holes()
+    token = _HOLES.set(holes)
+    try:
+        text = template.render(context)
+    finally:
+        _HOLES.reset(token)
+    return holes.fill(text)
 
 
 class _CodeGenerator(CodeGenerator):
@@ -229,7 +252,7 @@ def render(spec: Spec, templates: TemplateSet) -> str | Problem:
     at = f"while rendering {spec.path} ({spec.label})"
     try:
         name = template.path.removeprefix(f"{templates.root}/")
-        return environment(templates).get_template(name).render(context)
+        return render_laid_out(environment(templates).get_template(name), context)
     except LiteralError as error:
         where = _template_position(error, templates, template.path)
         return Problem(

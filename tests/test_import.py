@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -118,9 +120,11 @@ def test_import_then_generate_reproduces_every_old_dag(
             ("Cleanup_Dags", "Cleanup_dag_138352851250384220", "cleanup_dag")
         ],
     }
-    assert (
-        empty_project.root / "templates/cleanup_dag.template"
-    ).read_text() == CLEANUP
+    # Copied in black's layout, its tokens where they were.
+    copied = (empty_project.root / "templates/cleanup_dag.template").read_text()
+    assert '    "owner": "airflow",\n' in copied
+    assert "main_dag_id = #DAG_ID\n" in copied
+    assert "master_dict = #MASTER_DICT\n" in copied
 
     assert empty_project.run("generate").exit_code == 0
     for namespace, dag_id, _ in OLD_FILES:
@@ -247,3 +251,91 @@ def test_a_file_where_a_namespace_folder_goes_is_an_input_error(
     ) in result.stderr
     assert "Traceback" not in result.output
     assert not (empty_project.root / "templates/cleanup_dag.template").exists()
+
+
+# The wiki's template, trailing spaces and all: what every old setup started from.
+SEED = (
+    "main_dag_id = #DAG_ID\n\n"
+    "args = {\n"
+    "    'owner': 'airflow',\n"
+    "    'start_date': airflow.utils.dates.days_ago(1),      \n"
+    "    'provide_context': True, \n"
+    "}\n\n"
+    "dag = DAG(\n"
+    "    main_dag_id,\n"
+    "    default_args=args,    \n"
+    "    description='A Dynamically Generated DAG.',\n"
+    "    catchup=False,\n"
+    "    schedule_interval = '@once',                         \n"
+    ")\n\n"
+    "#? Getting Required Parameters\n\n"
+    "master_dict = #MASTER_DICT \n\n"
+    "operation = master_dict['operation_dict']\n"
+    "value_dict = master_dict['values_dict']\n"
+)
+SEED_DAGS = {
+    "Cleanup_dag_138352851250384220": {
+        "operation_dict": {22: [4]},
+        "values_dict": {22: [""]},
+        "schema_id": "1",
+        "dataset_id": "6",
+    },
+    "Cleanup_dag_short": {"operation_dict": {}, "values_dict": {}},
+    "Cleanup_dag_wide": {
+        "operation_dict": {n: [1, 2, 3, 4, 5] for n in range(12)},
+        "values_dict": {n: ["fill", "", "x" * 70] for n in range(3)},
+    },
+}
+
+
+def test_the_seed_template_is_copied_in_blacks_layout_and_renders_the_same_bytes(
+    empty_project: Project,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import black
+
+    from generator.format import mode
+    from generator.legacy import fill_tokens
+
+    old = empty_project.root / "old"
+    empty_project.write("old/templates/cleanup_dag.template", SEED)
+    for dag_id, master_dict in SEED_DAGS.items():
+        empty_project.write(
+            f"old/dags/Cleanup_Dags/{dag_id}.py",
+            dag_creator(SEED, dag_id, master_dict),
+        )
+    imported = empty_project.run("import", str(old / "templates"), str(old / "dags"))
+    assert imported.exit_code == 0, imported.output
+    assert (
+        "template  templates/cleanup_dag.template  (in black's layout: one black "
+        "pass a DAG)" in imported.stdout
+    )
+    copied = empty_project.read("templates/cleanup_dag.template")
+    assert copied != SEED
+    # Each DAG renders to text black keeps as it is: one black pass, not two.
+    for dag_id, master_dict in SEED_DAGS.items():
+        rendered = fill_tokens(copied, dag_id, master_dict)
+        assert black.format_str(rendered, mode=mode()) == rendered, dag_id
+    assert empty_project.run("generate").exit_code == 0
+
+    # The same specs on the template as it was give the very same bytes.
+    other = Project(tmp_path_factory.mktemp("as-it-was"))
+    shutil.copytree(empty_project.root / "specs", other.root / "specs")
+    other.write("templates/cleanup_dag.template", SEED)
+    other.write("pyproject.toml", "[tool.dagsmith]\n")
+    monkeypatch.chdir(other.root)
+    assert other.run("generate").exit_code == 0
+    ours = sorted((empty_project.root / "generated_dags").rglob("*.py"))
+    theirs = sorted((other.root / "generated_dags").rglob("*.py"))
+    assert [p.relative_to(empty_project.root) for p in ours] == [
+        p.relative_to(other.root) for p in theirs
+    ]
+    assert len(ours) == len(SEED_DAGS)
+    for mine, its in zip(ours, theirs, strict=True):
+        assert without_inputs_digest(mine) == without_inputs_digest(its), mine.name
+
+
+def without_inputs_digest(path: Path) -> str:
+    """A generated file, byte for byte but the header's digest of its inputs."""
+    return re.sub(r"inputs=\w+", "inputs=…", path.read_text())

@@ -147,6 +147,7 @@ def data(
     ints: st.SearchStrategy[int],
     tuples: bool = False,
     text: st.SearchStrategy[str] = TEXT,
+    leaves: int = 12,
 ) -> st.SearchStrategy[Any]:
     """Nested values of the types YAML loads to (and, if asked, tuples and bytes)."""
     scalars = st.one_of(st.none(), st.booleans(), ints, FLOATS, text)
@@ -163,7 +164,7 @@ def data(
             options.append(st.lists(inner, max_size=3).map(tuple))
         return st.one_of(*options)
 
-    return st.recursive(scalars, collections, max_leaves=12)
+    return st.recursive(scalars, collections, max_leaves=leaves)
 
 
 VALUES = data(INTS, tuples=True)
@@ -222,6 +223,43 @@ def test_black_leaves_every_scalar_literal_as_written(value: Any) -> None:
 
     source = f"x = [\n    {to_literal(value)},\n]\n"  # not a docstring, never joined
     assert black.format_str(source, mode=mode()) == source
+
+
+# Where a value lands in a template written in black's layout: at the top, in a
+# function, as a call's argument, as a dict's item, deep in blocks, as a list item.
+PLACES = [
+    "X = {v}\n",
+    "def f():\n    return {v}\n",
+    "x = call(\n    arg={v},\n)\n",
+    'X = {{\n    "key": {v},\n}}\n',
+    "if a:\n    if b:\n        a_rather_long_name_for_a_value = {v}\n",
+    "x = [\n    {v},\n]\n",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(data(INTS, tuples=True, leaves=60), st.sampled_from(PLACES))
+@example(["x" * 80], PLACES[0])
+@example({"k": ["a" * 30, "b" * 30, {"c": "d" * 40}]}, PLACES[3])
+@example(("a" * 90,), PLACES[5])
+@example(["\u4e2d" * 40], PLACES[0])
+def test_black_leaves_a_collection_as_laid_out_at_any_length(
+    value: Any, place: str
+) -> None:
+    # A collection too long for its line is exploded where it lands as black
+    # would explode it, so black's first pass keeps it: one pass, not two.
+    import black
+
+    from generator.format import mode
+    from generator.layout import Holes, explodes
+
+    assume(explodes(value))  # rendering lays out collections; a scalar is one token
+    holes = Holes()
+    source = holes.fill(place.format(v=holes.hold(value)))
+    assert black.format_str(source, mode=mode()) == source
+    # And it is what black makes of the value on one line: the same bytes.
+    flat = place.format(v=to_literal(value))
+    assert black.format_str(flat, mode=mode()) == source
 
 
 def nest(leaf: Any, path: list[int | str]) -> Any:

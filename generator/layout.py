@@ -1,0 +1,123 @@
+"""Literals laid out as black lays them out, at the column where they land.
+
+`literals.to_literal` writes a value on one line, in black's quotes and number
+forms. A collection too long for its line then makes black rewrite the file,
+and a file black rewrites costs it a second pass: half the cost of a cold run.
+So a value is written where it lands the way black would split it: exploded one
+item a line with a trailing comma when it does not fit, each item on one line
+where it does. black stays the judge of the final bytes; a wrong guess here
+costs a second pass, never a different output.
+
+Rendering puts a marker where each collection goes (`Holes.hold`), and
+`Holes.fill` replaces the markers once the whole line around each one is known.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from .literals import to_literal
+from .model import ValuePath
+
+LINE_LENGTH = 88  # format.LINE_LENGTH; format.py imports black, this must not
+INDENT = 4
+# What may follow a value on its line for black to split the value itself: the
+# end of the line, or the comma of an item (anything else, black may split first).
+_TAILS = ("", ",")
+
+
+def explodes(value: object) -> bool:
+    """Whether black could split the value's literal: a non-empty collection."""
+    return isinstance(value, (list, tuple, dict)) and len(value) > 0
+
+
+class Holes:
+    """The collections one render puts off until the lines they land in are known.
+
+    Each stands in the text as a marker holding a nonce of this render, which
+    no spec value or template can forge.
+    """
+
+    def __init__(self) -> None:
+        self.values: list[object] = []
+        nonce = secrets.token_hex(8)
+        self._marker = f"\x1a{nonce}:{{}}\x1a"
+        self._pattern = re.compile(f"\x1a{nonce}:(\\d+)\x1a")
+
+    def hold(self, value: object) -> str:
+        """The marker that stands for the value until `fill`."""
+        self.values.append(value)
+        return self._marker.format(len(self.values) - 1)
+
+    def flat(self, text: str) -> str:
+        """The text with every marker replaced by its value on one line."""
+        return self._pattern.sub(lambda m: to_literal(self._value(m)), text)
+
+    def fill(self, text: str) -> str:
+        """The text with each marker replaced by its value's literal, laid out for
+        the line it is in. A marker in a line that black may split elsewhere
+        first, as inside a call's parentheses or before a comment, stays flat."""
+        if not self.values:
+            return text
+        out: list[str] = []
+        start = 0
+        for match in self._pattern.finditer(text):
+            out.append(text[start : match.start()])
+            written = "".join(out)  # a few holes a file: joining is cheap
+            head = written[written.rfind("\n") + 1 :]
+            end = text.find("\n", match.end())
+            tail = self.flat(text[match.end() : len(text) if end < 0 else end])
+            value = self._value(match)
+            if tail.rstrip() in _TAILS and "#" not in head:
+                indent = len(head) - len(head.lstrip(" "))
+                out = [written, laid_out(value, width(head), indent, tail.rstrip())]
+            else:
+                out = [written, to_literal(value)]
+            start = match.end()
+        out.append(text[start:])
+        return "".join(out)
+
+    def _value(self, match: re.Match[str]) -> object:
+        return self.values[int(match.group(1))]
+
+
+def laid_out(
+    value: object, column: int, indent: int, tail: str = "", path: ValuePath = ()
+) -> str:
+    """The value's literal as black writes it after `column` columns of a line
+    indented `indent` spaces, with `tail` after it on that line."""
+    flat = to_literal(value, path)
+    if not explodes(value) or column + width(flat) + width(tail) <= LINE_LENGTH:
+        return flat
+    assert isinstance(value, (list, tuple, dict))
+    inner = indent + INDENT
+    # black adds the trailing comma when it splits at commas; a single list or
+    # dict item has none to split at, and a one-tuple has its comma already.
+    comma = "," if len(value) > 1 or isinstance(value, tuple) else ""
+    items: list[str]
+    if isinstance(value, dict):
+        items = []
+        for key, item in value.items():
+            name = to_literal(key, (*path, key))
+            at = inner + width(name) + 2
+            items.append(f"{name}: {laid_out(item, at, inner, comma, (*path, key))}")
+        opening, closing = "{", "}"
+    else:
+        items = [
+            laid_out(item, inner, inner, comma, (*path, i))
+            for i, item in enumerate(value)
+        ]
+        opening, closing = ("(", ")") if isinstance(value, tuple) else ("[", "]")
+    pad = " " * inner
+    body = f",\n{pad}".join(items)
+    return f"{opening}\n{pad}{body}{comma}\n{' ' * indent}{closing}"
+
+
+def width(text: str) -> int:
+    """The columns black counts for a line: East Asian wide characters are two."""
+    if text.isascii():
+        return len(text)
+    from black.strings import str_width
+
+    return int(str_width(text))
