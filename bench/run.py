@@ -5,6 +5,7 @@ each figure divides two measurements taken in the same run. Usage:
 
     python bench/run.py [--sizes 100 1000 10000] [--parse]
     python bench/run.py --sizes 1000 --environments 3
+    python bench/run.py --sizes 1000 --floor
 
 `--parse` adds the Airflow parse comparison with dag-factory (bench/airflow_parse.py),
 which builds a venv of its own on first use.
@@ -21,7 +22,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from synthetic import make_project
+from synthetic import make_project, old_dag_creator_folder, outside_black_project
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -182,6 +183,77 @@ def figures(size: int, work: Path, naive: bool) -> list[tuple[str, str, str]]:
     return rows
 
 
+# black's floor: one pass over each output, in a pool of the size dagsmith uses.
+FLOOR = """
+import os, sys
+from multiprocessing import get_context
+from pathlib import Path
+
+import black
+
+targets = {black.TargetVersion[v] for v in ("PY39", "PY310", "PY311", "PY312", "PY313")}
+mode = black.Mode(target_versions=targets, line_length=88)
+
+
+def once(path):
+    text = Path(path).read_text()
+    assert black.format_str(text, mode=mode) == text, path  # stable: one pass
+
+
+paths = sorted(map(str, Path(sys.argv[1]).rglob("*.py")))
+workers = min(os.cpu_count() or 1, 8)
+with get_context("fork").Pool(workers) as pool:
+    pool.map(once, paths, chunksize=max(1, len(paths) // (workers * 8)))
+"""
+
+
+def floor_figures(size: int, work: Path) -> list[tuple[str, str, str]]:
+    """Cold `generate` ÷ black's single pass over the same outputs, for the
+    repository's templates, an imported dag_creator folder (with the template
+    as import copies it, and as it was) and a template outside black's layout."""
+    script = work / "floor.py"
+    script.write_text(FLOOR)
+    repository = make_project(work / f"floor-repo-{size}", size)
+    imported = work / f"floor-imported-{size}"
+    old = old_dag_creator_folder(work / f"floor-old-{size}", size)
+    make_project(imported, 0)
+    shutil.rmtree(imported / "templates")
+    (imported / "specs").mkdir()
+    (imported / "templates").mkdir()
+    subprocess.run(
+        [DAGSMITH, "import", str(old / "templates"), str(old / "dags"), "-q"],
+        cwd=imported,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    as_it_was = work / f"floor-as-it-was-{size}"
+    shutil.copytree(imported, as_it_was)
+    shutil.copy(old / "templates/cleanup_dag.template", as_it_was / "templates")
+    outside = outside_black_project(work / f"floor-outside-{size}", size)
+    fixed = outside_black_project(work / f"floor-fixed-{size}", size, fixed=True)
+    projects = [
+        ("the repository's templates", repository, "≤ 1.0"),
+        ("an imported dag_creator folder", imported, "≤ 1.15"),
+        ("… its template as it was, before import copied it", as_it_was, ""),
+        ("a Jinja2 template outside black's layout", outside, "reported"),
+        ("… the same, after its lint warnings are applied", fixed, "≤ 1.15"),
+    ]
+    rows = []
+    for label, root, target in projects:
+        cold, _ = timed([DAGSMITH, "generate", "-q"], root)
+        floor, _ = timed([PYTHON, str(script), str(root / "generated_dags")], root)
+        rows.append(
+            (
+                f"cold `generate` ÷ black's single pass, {size:,} specs: {label}",
+                f"{cold / floor:.2f} ({cold:.2f} s ÷ {floor:.2f} s)",
+                target if size >= 1000 else "",
+            )
+        )
+        shutil.rmtree(root)
+    shutil.rmtree(old)
+    return rows
+
+
 def fresh_clone_figures(
     root: Path, work: Path, size: int, cold: float, target: Callable[[str], str]
 ) -> list[tuple[str, str, str]]:
@@ -273,6 +345,11 @@ def main() -> None:
         "--parse", action="store_true", help="add the dag-factory comparison"
     )
     parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="only compare cold runs with black's single pass, at each size",
+    )
+    parser.add_argument(
         "--environments",
         type=int,
         metavar="N",
@@ -287,8 +364,11 @@ def main() -> None:
             print(f"measuring {size:,} specs…", file=sys.stderr)
             if args.environments:
                 rows += environment_figures(size, args.environments, Path(folder))
+            elif args.floor:
+                rows += floor_figures(size, Path(folder))
             else:
                 rows += figures(size, Path(folder), naive=size <= 1000)
+                rows += floor_figures(size, Path(folder)) if size == 1000 else []
     if args.parse:
         sys.path.insert(0, str(HERE))
         from airflow_parse import measure  # type: ignore[import-not-found]

@@ -68,3 +68,52 @@ def make_project(root: Path, count: int, environments: int = 0) -> Path:
             text += PROD_OVERLAY if i % 3 == 0 else ""
         (folder / f"spec_{i:05d}.yaml").write_text(text)
     return root
+
+
+# The wiki's dag_creator template, which every old setup started from.
+SEED = REPO / "tests/fixtures/dag_creator/cleanup_dag.template"
+
+
+def old_dag_creator_folder(root: Path, count: int) -> Path:
+    """An old dag_creator setup: the seed template, and `count` files it wrote
+    (plain string replacement with str(), as dag_creator did); returns root."""
+    seed = SEED.read_text()
+    (root / "templates").mkdir(parents=True)
+    (root / "templates/cleanup_dag.template").write_text(seed)
+    for i in range(count):
+        columns = range(1 + i % 6)
+        master_dict = {
+            "operation_dict": {c: [1 + c % 5, 3] for c in columns},
+            "values_dict": {c: [f"x{c}", ""] for c in columns},
+            "schema_id": str(i + 1),
+            "dataset_id": str(i + 1),
+        }
+        path = root / "dags" / f"Cleanup_{i % 10}" / f"cleanup_{i:05d}.py"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        dag_id = f'"cleanup_{i:05d}"'
+        path.write_text(
+            seed.replace("#DAG_ID", dag_id).replace("#MASTER_DICT", str(master_dict))
+        )
+    return root
+
+
+# A Jinja2 template as a team might write one: the etl_tables shape, not in
+# black's layout (single quotes, one long line per call, no trailing commas).
+# And the same template once `dagsmith lint`'s warnings are applied.
+OUTSIDE_BLACK = Path(__file__).with_name("outside_black.py.j2")
+FIXED = Path(__file__).with_name("outside_black_fixed.py.j2")
+
+
+def outside_black_project(root: Path, count: int, fixed: bool = False) -> Path:
+    """A project of `count` ETL specs on OUTSIDE_BLACK (or, `fixed`, on the
+    template as lint's warnings make it); returns root."""
+    make_project(root, 0)
+    shutil.copy(
+        FIXED if fixed else OUTSIDE_BLACK, root / "templates/outside_black.py.j2"
+    )
+    for i in range(count):
+        text = etl_spec(i).replace("template: etl_tables", "template: outside_black")
+        folder = root / "specs" / "etl"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"spec_{i:05d}.yaml").write_text(text)
+    return root

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from dataclasses import dataclass
 
 from .literals import to_literal
 from .model import ValuePath
@@ -27,9 +28,35 @@ INDENT = 4
 _TAILS = ("", ",")
 
 
+@dataclass(frozen=True)
+class Call:
+    """Code that calls `name` with values: `Param(7, type="integer")`. Each
+    argument is (prefix, value): "" for a positional one, `key=`, or `**`."""
+
+    name: str
+    arguments: tuple[tuple[str, object], ...]
+
+
 def explodes(value: object) -> bool:
-    """Whether black could split the value's literal: a non-empty collection."""
+    """Whether black could split the value's literal: a non-empty collection,
+    or a call with arguments."""
+    if isinstance(value, Call):
+        return bool(value.arguments)
     return isinstance(value, (list, tuple, dict)) and len(value) > 0
+
+
+def on_one_line(value: object, path: ValuePath = ()) -> str:
+    """The value on one line: `to_literal`'s text, calls included."""
+    if isinstance(value, Call):
+        inner = ", ".join(f"{key}{on_one_line(v, path)}" for key, v in value.arguments)
+        return f"{value.name}({inner})"
+    if isinstance(value, dict) and any(isinstance(v, Call) for v in value.values()):
+        items = (
+            f"{to_literal(k, path)}: {on_one_line(v, (*path, k))}"
+            for k, v in value.items()
+        )
+        return "{" + ", ".join(items) + "}"
+    return to_literal(value, path)
 
 
 class Holes:
@@ -41,18 +68,21 @@ class Holes:
 
     def __init__(self) -> None:
         self.values: list[object] = []
+        self.flats: list[str | None] = []  # each value's one-line literal, if known
         nonce = secrets.token_hex(8)
         self._marker = f"\x1a{nonce}:{{}}\x1a"
         self._pattern = re.compile(f"\x1a{nonce}:(\\d+)\x1a")
 
-    def hold(self, value: object) -> str:
-        """The marker that stands for the value until `fill`."""
+    def hold(self, value: object, flat: str | None = None) -> str:
+        """The marker that stands for the value until `fill`; `flat` is its
+        literal on one line, when the caller has it already."""
         self.values.append(value)
+        self.flats.append(flat)
         return self._marker.format(len(self.values) - 1)
 
     def flat(self, text: str) -> str:
         """The text with every marker replaced by its value on one line."""
-        return self._pattern.sub(lambda m: to_literal(self._value(m)), text)
+        return self._pattern.sub(self._flat, text)
 
     def fill(self, text: str) -> str:
         """The text with each marker replaced by its value's literal, laid out for
@@ -68,30 +98,43 @@ class Holes:
             head = written[written.rfind("\n") + 1 :]
             end = text.find("\n", match.end())
             tail = self.flat(text[match.end() : len(text) if end < 0 else end])
-            value = self._value(match)
+            value, flat = self.values[int(match.group(1))], self._flat(match)
             if tail.rstrip() in _TAILS and "#" not in head:
                 indent = len(head) - len(head.lstrip(" "))
-                out = [written, laid_out(value, width(head), indent, tail.rstrip())]
+                at = width(head)
+                out = [written, laid_out(value, at, indent, tail.rstrip(), flat=flat)]
             else:
-                out = [written, to_literal(value)]
+                out = [written, flat]
             start = match.end()
         out.append(text[start:])
         return "".join(out)
 
-    def _value(self, match: re.Match[str]) -> object:
-        return self.values[int(match.group(1))]
+    def _flat(self, match: re.Match[str]) -> str:
+        index = int(match.group(1))
+        known = self.flats[index]
+        if known is None:
+            known = self.flats[index] = on_one_line(self.values[index])
+        return known
 
 
 def laid_out(
-    value: object, column: int, indent: int, tail: str = "", path: ValuePath = ()
+    value: object,
+    column: int,
+    indent: int,
+    tail: str = "",
+    path: ValuePath = (),
+    flat: str | None = None,
 ) -> str:
     """The value's literal as black writes it after `column` columns of a line
-    indented `indent` spaces, with `tail` after it on that line."""
-    flat = to_literal(value, path)
+    indented `indent` spaces, with `tail` after it on that line (`flat`: its
+    one-line literal, when known)."""
+    flat = on_one_line(value, path) if flat is None else flat
     if not explodes(value) or column + width(flat) + width(tail) <= LINE_LENGTH:
         return flat
-    assert isinstance(value, (list, tuple, dict))
     inner = indent + INDENT
+    if isinstance(value, Call):
+        return _call(value, indent, path)
+    assert isinstance(value, (list, tuple, dict))
     # black adds the trailing comma when it splits at commas; a single list or
     # dict item has none to split at, and a one-tuple has its comma already.
     comma = "," if len(value) > 1 or isinstance(value, tuple) else ""
@@ -112,6 +155,25 @@ def laid_out(
     pad = " " * inner
     body = f",\n{pad}".join(items)
     return f"{opening}\n{pad}{body}{comma}\n{' ' * indent}{closing}"
+
+
+def _call(call: Call, indent: int, path: ValuePath) -> str:
+    """A call too long for its line, as black splits it: the arguments on one
+    line of their own where they fit (a call is not a collection: black
+    explodes it only when it must), else one a line with a trailing comma."""
+    inner = indent + INDENT
+    pad = " " * inner
+    closing = f"\n{' ' * indent})"
+    together = ", ".join(f"{key}{on_one_line(v, path)}" for key, v in call.arguments)
+    if inner + width(together) <= LINE_LENGTH:
+        return f"{call.name}(\n{pad}{together}{closing}"
+    comma = "," if len(call.arguments) > 1 else ""
+    lines = [
+        f"{key}{laid_out(v, inner + len(key), inner, comma, path)}"
+        for key, v in call.arguments
+    ]
+    body = f",\n{pad}".join(lines)
+    return f"{call.name}(\n{pad}{body}{comma}{closing}"
 
 
 def width(text: str) -> int:

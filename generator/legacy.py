@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import inspect
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -240,7 +240,6 @@ def render_legacy(spec: Spec, template: Template) -> str:
 def fill_tokens(source: str, dag_id: str, master_dict: Mapping[Any, Any]) -> str:
     """A legacy template's source with its tokens replaced by exact literals."""
     holes = Holes()
-    to_literal(master_dict)  # a value with no literal is refused before anything
     values = {"DAG_ID": to_literal(dag_id), "MASTER_DICT": holes.hold(master_dict)}
     return holes.fill(LEGACY_TOKENS.sub(lambda match: values[match.group(1)], source))
 
@@ -272,19 +271,20 @@ def in_black_layout(source: str) -> str | None:
     return text if same_tokens else None
 
 
-def laid_out_template(source: str, dags: list[Imported]) -> str | None:
-    """The template in black's layout, when every DAG imported from it renders
-    to the very bytes it renders to from the old text; None otherwise."""
+def laid_out_template(
+    source: str, dags: Iterable[tuple[str, str, Mapping[Any, Any]]]
+) -> str | None:
+    """The template in black's layout, when every DAG (file, dag_id,
+    master_dict) renders to the very bytes it renders to from the old text;
+    None otherwise."""
     from .format import format_source
 
     laid = in_black_layout(source)
     if laid is None or laid == source:
         return None
-    for dag in dags:
-        assert dag.dag_id is not None
-        where = Position(dag.source)
-        before = format_source(fill_tokens(source, dag.dag_id, dag.master_dict), where)
-        after = format_source(fill_tokens(laid, dag.dag_id, dag.master_dict), where)
+    for file, dag_id, master_dict in dags:
+        before = format_source(fill_tokens(source, dag_id, master_dict), Position(file))
+        after = format_source(fill_tokens(laid, dag_id, master_dict), Position(file))
         if isinstance(before, Problem) or before != after:
             return None
     return laid
@@ -324,7 +324,7 @@ def plan_import(
     the folders, root-relative; `existing(path)` is a file's text, or None."""
     files: dict[str, str] = {}
     lines, skipped = [], []
-    dags: dict[str, list[Imported]] = {name: [] for name in patterns}
+    dags: dict[str, list[tuple[str, str, Any]]] = {name: [] for name in patterns}
     for shown, namespace, text in old.files:
         imported = import_file(shown, namespace, text, patterns)
         spec = spec_text(imported) if imported.problem is None else None
@@ -334,11 +334,16 @@ def plan_import(
         )
         if problem is None and existing(target) is not None:
             problem = f"{target} exists"
-        if problem is not None or spec is None or imported.template is None:
+        if (
+            problem is not None
+            or spec is None
+            or imported.template is None
+            or imported.dag_id is None
+        ):
             skipped.append(Problem(Position(shown), f"left alone: {problem}"))
             continue
         files[target] = spec
-        dags[imported.template].append(imported)
+        dags[imported.template].append((shown, imported.dag_id, imported.master_dict))
         match = fidelity(text, old.templates[imported.template], imported)
         lines.append(
             f"spec      {target}  (from {shown}, template {imported.template}; "

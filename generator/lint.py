@@ -92,7 +92,7 @@ def findings(
         location = row["location"]
         assert isinstance(location, dict)
         line = file.output.content.decode("utf-8").splitlines()[location["row"] - 1]
-        where = _template_line(template.source, line, _segment(row, line))
+        where = template_line(template.source, line, _segment(row, line))
         message = _message(row)
         if where is None:
             at = Position(f"{out}/{file.output.path}", location["row"])
@@ -115,10 +115,10 @@ def _segment(row: Mapping[str, object], line: str) -> str:
     return line[start["column"] - 1 : end["column"] - 1]
 
 
-def _template_line(source: str, line: str, segment: str) -> int | None:
+def template_line(source: str, line: str, segment: str | None) -> int | None:
     """The template line that wrote an output line: the same text, else, of the
-    lines holding what ruff points at, the one sharing the most names with it
-    (black may have split or joined the line)."""
+    lines holding what ruff points at (`segment`; None: of every line), the
+    one sharing the most names with it (black may have split or joined it)."""
     lines = source.splitlines()
     for number, text in enumerate(lines, 1):
         if text.strip() == line.strip():
@@ -127,7 +127,7 @@ def _template_line(source: str, line: str, segment: str) -> int | None:
     shared = {
         number: len(names & set(_NAME.findall(text)))
         for number, text in enumerate(lines, 1)
-        if segment and segment in text
+        if segment is None or (segment and segment in text)
     }
     # A line that shares nothing but the segment did not write this one (the
     # name may come from a filter's output, say).

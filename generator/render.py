@@ -23,7 +23,7 @@ from jinja2.compiler import CodeGenerator, Frame
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from . import dagcode
-from .layout import Holes, explodes
+from .layout import Call, Holes, explodes, on_one_line
 from .legacy import check_legacy_source, render_legacy
 from .literals import LiteralError, describe_path, to_literal
 from .model import JINJA_SYNTAX, Position, Problem, Spec, TemplateSet
@@ -32,6 +32,10 @@ from .pystrings import IN_STRING, inside_strings
 
 class Code(str):
     """Text that goes into the output as code; made only by checked filters."""
+
+
+# The collections of the render under way, laid out once their lines are known.
+_HOLES: ContextVar[Holes | None] = ContextVar("holes", default=None)
 
 
 def identifier(value: object) -> Code:
@@ -54,21 +58,23 @@ def airflow_params(params: object) -> Code:
     """
     if not isinstance(params, dict):
         raise jinja2.TemplateRuntimeError("airflow_params: expects the spec's params")
-    entries = []
+    calls: dict[str, Call] = {}
     for name, param in params.items():
-        arguments = [to_literal(param["default"])]
+        arguments: list[tuple[str, object]] = [("", param["default"])]
         others = {}
         for key, value in param.items():
             if key == "default":
                 continue
             if key.isidentifier() and not keyword.iskeyword(key):
-                arguments.append(f"{key}={to_literal(value)}")
+                arguments.append((f"{key}=", value))
             else:  # JSON Schema keywords such as `not` or `$ref`
                 others[key] = value
         if others:
-            arguments.append(f"**{to_literal(others)}")
-        entries.append(f"{to_literal(name)}: Param({', '.join(arguments)})")
-    return Code("{" + ", ".join(entries) + "}")
+            arguments.append(("**", others))
+        calls[name] = Call("Param", tuple(arguments))
+    code = on_one_line(calls)  # raises here, where the template says where
+    holes = _HOLES.get()
+    return Code(code if holes is None or not calls else holes.hold(calls, code))
 
 
 @dataclass(frozen=True)
@@ -99,10 +105,6 @@ def declared_dag(master_dict: object) -> DeclaredDag:
     )
 
 
-# The collections of the render under way, laid out once their lines are known.
-_HOLES: ContextVar[Holes | None] = ContextVar("holes", default=None)
-
-
 def finalize(value: object) -> str:
     """How every `{{ expr }}` is written: as the value's Python literal."""
     if isinstance(value, Code):
@@ -115,7 +117,7 @@ def finalize(value: object) -> str:
     if isinstance(value, str):  # a macro's output made plain: its values, flat
         return to_literal(holes.flat(value))
     literal = to_literal(value)  # raises here, where the template says where
-    return holes.hold(value) if explodes(value) else literal
+    return holes.hold(value, literal) if explodes(value) else literal
 
 
 def render_laid_out(template: jinja2.Template, context: Mapping[str, Any]) -> str:

@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import Project
+from conftest import REPO, Project
+
+FIXTURES = REPO / "tests/fixtures"
 
 CLEANUP = """\
 import airflow
@@ -254,25 +256,7 @@ def test_a_file_where_a_namespace_folder_goes_is_an_input_error(
 
 
 # The wiki's template, trailing spaces and all: what every old setup started from.
-SEED = (
-    "main_dag_id = #DAG_ID\n\n"
-    "args = {\n"
-    "    'owner': 'airflow',\n"
-    "    'start_date': airflow.utils.dates.days_ago(1),      \n"
-    "    'provide_context': True, \n"
-    "}\n\n"
-    "dag = DAG(\n"
-    "    main_dag_id,\n"
-    "    default_args=args,    \n"
-    "    description='A Dynamically Generated DAG.',\n"
-    "    catchup=False,\n"
-    "    schedule_interval = '@once',                         \n"
-    ")\n\n"
-    "#? Getting Required Parameters\n\n"
-    "master_dict = #MASTER_DICT \n\n"
-    "operation = master_dict['operation_dict']\n"
-    "value_dict = master_dict['values_dict']\n"
-)
+SEED = (FIXTURES / "dag_creator/cleanup_dag.template").read_text()
 SEED_DAGS = {
     "Cleanup_dag_138352851250384220": {
         "operation_dict": {22: [4]},

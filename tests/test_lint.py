@@ -10,6 +10,7 @@ from generator.lint import findings
 from generator.model import Generated, Output, Position, Target, Template, TemplateSet
 
 OLD = REPO / "tests" / "fixtures" / "airflow2_era" / "old_cleanup.template"
+SEED = REPO / "tests" / "fixtures" / "dag_creator" / "cleanup_dag.template"
 
 
 def test_a_template_written_for_airflow_2_gets_the_full_list(
@@ -24,7 +25,8 @@ def test_a_template_written_for_airflow_2_gets_the_full_list(
     result = empty_project.run("lint")
     assert result.exit_code == 1
     at = "templates/old_cleanup.template"
-    assert result.stdout.splitlines() == [
+    airflow = [line for line in result.stdout.splitlines() if "(black)" not in line]
+    assert airflow == [
         f"{at}:10:1: airflow.utils.dates.days_ago is removed in Airflow 3.0 (AIR301)",
         f"{at}:14:1: warning: airflow.DAG is removed in Airflow 3.0; It still works in "
         "Airflow 3.0 but is expected to be removed in a future version; DAG has been "
@@ -42,7 +44,7 @@ def test_a_template_written_for_airflow_2_gets_the_full_list(
         ">=0.0.1 and use PythonOperator from airflow.providers.standard.operators."
         "python instead (AIR302)",
     ]
-    assert "5 removed or moved in Airflow 3, 1 suggested updates" in result.stderr
+    assert "5 removed or moved in Airflow 3, 1 suggested updates, " in result.stderr
 
 
 def test_our_templates_use_nothing_airflow_3_removed(project: Project) -> None:
@@ -71,3 +73,67 @@ def test_a_line_not_in_the_template_is_named_in_the_output() -> None:
         "airflow.utils.dates.days_ago is removed in Airflow 3.0 (AIR301) "
         "(rendered from specs/d.yaml; not found in templates/t.py.j2)"
     )
+
+
+def bodies(project: Project) -> dict[str, str]:
+    """Each output without its header, whose digest of the inputs names the template."""
+    return {
+        path: content.decode().split("\n", 2)[2]
+        for path, content in project.outputs().items()
+        if path.endswith(".py")
+    }
+
+
+def test_a_legacy_template_outside_blacks_layout_is_said_line_by_line_and_fixed(
+    empty_project: Project,
+) -> None:
+    shutil.copy(SEED, empty_project.root / "templates")
+    for n in (1, 2):
+        empty_project.write(
+            f"specs/c{n}.yaml",
+            f"dag_id: c{n}\ntemplate: cleanup_dag\nnamespace: c\n"
+            f"master_dict: {{operation_dict: {{{n}: [2]}}, values_dict: {{}}}}\n",
+        )
+    assert empty_project.run("generate").exit_code == 0
+    before = bodies(empty_project)
+    result = empty_project.run("lint")
+    assert result.exit_code == 0, result.output  # a cost, not a mistake
+    at = "templates/cleanup_dag.template"
+    lines = result.stdout.splitlines()
+    assert lines[0] == (
+        f"{at}:1:1: warning: every render of this template costs black a second "
+        "pass (2 of 2 sampled renders changed); dagsmith lint --fix rewrites it (black)"
+    )
+    said = "warning: black rewrites this line in every DAG it renders, as:"
+    assert f'{at}:4:1: {said} "owner": "airflow", (black)' in lines
+    assert f'{at}:14:1: {said} schedule_interval="@once", (black)' in lines
+    assert f"{at}:17:1: {said} # ? Getting Required Parameters (black)" in lines
+    assert "0 removed or moved in Airflow 3, 0 suggested updates" in result.stderr
+
+    fixed = empty_project.run("lint", "--fix")
+    assert f"rewrote {at} in black's layout" in fixed.stderr
+    assert "(black)" not in fixed.stdout
+    assert empty_project.read(at) != SEED.read_text()
+    assert empty_project.run("generate").exit_code == 0
+    assert bodies(empty_project) == before
+
+
+def test_a_jinja_template_outside_blacks_layout_is_shown_its_fix_and_left_alone(
+    empty_project: Project,
+) -> None:
+    source = "from airflow.sdk import DAG\n\nwith DAG(dag_id={{ dag_id }}, tags=['a']):\n    pass\n"
+    empty_project.write("templates/t.py.j2", source)
+    empty_project.write(
+        "specs/d.yaml", "dag_id: d\ntemplate: t\nnamespace: n\nmaster_dict: {}\n"
+    )
+    result = empty_project.run("lint", "--fix")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "templates/t.py.j2:1:1: warning: every render of this template costs black "
+        "a second pass (1 of 1 sampled renders changed); write the lines below as "
+        "black writes them (black)",
+        "templates/t.py.j2:3:1: warning: black rewrites this line in every DAG it "
+        'renders, as: with DAG(dag_id="d", tags=["a"]): (black)',
+    ]
+    assert "rewrote" not in result.stderr
+    assert empty_project.read("templates/t.py.j2") == source

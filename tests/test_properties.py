@@ -262,6 +262,48 @@ def test_black_leaves_a_collection_as_laid_out_at_any_length(
     assert black.format_str(flat, mode=mode()) == source
 
 
+PARAMS = st.dictionaries(
+    TEXT,
+    st.fixed_dictionaries(
+        {"default": data(INTS, leaves=12)},
+        optional={
+            "type": st.sampled_from(["string", "integer", "array"]),
+            "description": TEXT,
+            "minimum": INTS,
+            "not": st.fixed_dictionaries({"const": TEXT}),
+        },
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(PARAMS, st.sampled_from(PLACES))
+@example(
+    {"dataset_id": {"default": 7, "type": "integer", "description": "x" * 70}},
+    PLACES[2],
+)
+@example({"p": {"default": ["a" * 40, "b" * 40], "description": "d" * 30}}, PLACES[0])
+def test_black_leaves_a_dags_params_as_laid_out(params: Any, place: str) -> None:
+    # {"name": Param(...)}: calls, which black splits unlike collections.
+    import black
+
+    from generator.format import mode
+    from generator.model import Template, TemplateSet
+    from generator.render import airflow_params, environment, render_laid_out
+
+    source = place.format(v="{{ params|airflow_params }}")
+    template = Template("t", "jinja", "templates/t.py.j2", source)
+    templates = TemplateSet({"t": template}, {"t.py.j2": source}, "templates")
+    laid = render_laid_out(
+        environment(templates).from_string(source), {"params": params}
+    )
+    assert black.format_str(laid, mode=mode()) == laid
+    flat = place.format(v=airflow_params(params))
+    assert black.format_str(flat, mode=mode()) == laid
+
+
 def nest(leaf: Any, path: list[int | str]) -> Any:
     """A structure with `leaf` at `path`: list indexes padded with None, keys after others."""
     for step in reversed(path):

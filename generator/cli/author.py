@@ -136,14 +136,15 @@ def import_(
     wrote, as NAMESPACE/DAG_ID.py. Each file is matched against every template
     with #DAG_ID and #MASTER_DICT as holes (parsed, never run); a file that
     matches exactly one template becomes specs/NAMESPACE/DAG_ID.yaml, and the
-    templates are copied into templates/.
+    templates are copied into templates/, in black's layout when every DAG
+    renders to the same bytes from it (one black pass a DAG instead of two).
 
     \b
     --from dag-factory: CONFIGS
     A dag-factory config file, or a dags folder scanned as load_yaml_dags
     scans it. Each DAG, with its defaults.yml chain and default: block merged
-    as dag-factory merges them, becomes specs/FILE/DAG_ID.yaml on the built-in
-    template dagsmith/tasks (FILE: the config's name without .yml).
+    as dag-factory merges them, becomes specs/FILE/DAG_ID.yaml on the template
+    dagsmith/tasks of dagsmith's own pack (FILE: the config's name without .yml).
 
     Files that cannot be imported are reported with the reason and left alone
     (exit 1); the rest is written all at once, or nothing is.

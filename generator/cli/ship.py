@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .. import pipeline, ship
+from .. import pipeline, ship, write
 from ..config import Settings
 from ..report import counts
 from .common import (
@@ -218,18 +218,32 @@ def graph(
 
 @click.command()
 @folder_options
-def lint(settings: Settings) -> None:
-    """List what Airflow 3 removed or moved, against the template line that wrote it.
+@click.option(
+    "--fix",
+    is_flag=True,
+    help="Rewrite legacy templates in black's layout, where every spec then "
+    "gives the same bytes.",
+)
+def lint(settings: Settings, fix: bool) -> None:
+    """List what Airflow 3 removed or moved, against the template line that wrote it,
+    and the template lines that cost black a second pass.
 
     Runs ruff's Airflow rules over the outputs as they would be generated:
     AIR301 and AIR302 (removed and moved APIs) fail the run (exit 1); AIR311
     and AIR312 (suggested updates) are warnings. Each finding is said once
     per template line, in the template's own terms.
 
+    A template line that black rewrites in every DAG it renders is a warning,
+    with the line as black writes it: each such render costs black two passes
+    instead of one. `--fix` rewrites legacy `.template` files in black's
+    layout (a Jinja2 template is left to you: the warning shows the fix).
+
     \b
     Example:
       dagsmith lint
+      dagsmith lint --fix
     """
+    from ..layoutlint import fixed_legacy_templates, layout_findings
     from ..lint import RuffMissing, findings, run_ruff
 
     built, _ = pipeline.status(settings)  # reuses outputs that are up to date
@@ -239,16 +253,25 @@ def lint(settings: Settings) -> None:
         say(f"dagsmith: {error}")
         sys.exit(EXIT_INVALID)
     found = findings(rows, built.files, built.templates, settings.display(settings.out))
+    specs, templates, _ = pipeline.load_and_validate(settings)
+    if fix:
+        for path, text in sorted(fixed_legacy_templates(specs, templates).items()):
+            write.write_atomic(settings.root / path, text.encode("utf-8"))
+            say(f"dagsmith: rewrote {path} in black's layout; every DAG is unchanged")
+        specs, templates, _ = pipeline.load_and_validate(settings)
+    found += layout_findings(specs, templates)
     for finding in found:
         label = "" if finding.is_error else color(" warning:", fg="yellow")
         click.echo(f"{color(str(finding.where), bold=True)}:{label} {finding.message}")
     errors = sum(f.is_error for f in found)
+    layout = sum(f.code == "black" for f in found)
     if not found:
         say(f"dagsmith: {len(built.files)} DAGs use nothing that Airflow 3 removed")
         return
     say(
         f"dagsmith: {errors} removed or moved in Airflow 3, "
-        f"{len(found) - errors} suggested updates"
+        f"{len(found) - errors - layout} suggested updates, "
+        f"{layout} about black's layout"
     )
     if errors:
         sys.exit(EXIT_DRIFT)
