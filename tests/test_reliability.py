@@ -193,6 +193,39 @@ def test_a_full_disk_while_staging_changes_nothing(
     assert "3 updated" in project.run("generate").stderr
 
 
+def test_a_full_disk_while_staging_many_files_at_once_changes_nothing(
+    empty_project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 40 files are staged by several threads at once (write.THREADED_FROM).
+    assert write.THREADED_FROM < 40
+    empty_project.write("templates/t.py.j2", TEMPLATE % "1")
+    for n in range(40):
+        empty_project.write(
+            f"specs/s{n}.yaml",
+            f"dag_id: d{n}\ntemplate: t\nnamespace: n\nmaster_dict: {{n: {n}}}\n",
+        )
+    assert empty_project.run("generate").exit_code == 0
+    empty_project.write("templates/t.py.j2", TEMPLATE % "2")
+    before = empty_project.outputs()
+    real_fsync, calls = os.fsync, []
+
+    def fills_up(fd: int) -> None:
+        calls.append(fd)
+        if len(calls) == 20:
+            raise OSError(28, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(write.os, "fsync", fills_up)
+    result = empty_project.run("generate")
+    assert result.exit_code == 1
+    assert "cannot write: No space left on device" in result.stderr
+    assert empty_project.outputs() == before
+    out = empty_project.root / "generated_dags"
+    assert [p for p in out.rglob("*") if p.name.endswith(TEMP_SUFFIX)] == []
+    monkeypatch.setattr(write.os, "fsync", real_fsync)
+    assert "40 updated" in empty_project.run("generate").stderr
+
+
 def test_a_file_where_the_output_folder_should_be(project: Project) -> None:
     project.write("generated_dags", "not a folder\n")
     result = project.run("generate")
