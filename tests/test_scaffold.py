@@ -85,3 +85,16 @@ def test_schema_checks_master_dict_against_each_contract(project: Project) -> No
     assert list(validator.iter_errors(typo))
     # Under _defaults.yaml a spec may hold only its dag_id and master_dict.
     assert list(validator.iter_errors({"dag_id": "x", "master_dict": {}})) == []
+
+
+def test_new_on_dagsmith_tasks_starts_from_a_dag_that_generates(
+    empty_project: Project,
+) -> None:
+    made = empty_project.run("new", "dagsmith/tasks", "nightly", "--namespace", "x")
+    assert made.exit_code == 0, made.output
+    spec = yaml.safe_load(empty_project.read("specs/x/nightly.yaml"))
+    assert list(spec["master_dict"]["tasks"]) == ["extract", "load"]
+    assert empty_project.run("generate").exit_code == 0
+    code = empty_project.read("generated_dags/x/nightly.py")
+    assert 'load = BashOperator(task_id="load", bash_command="echo load")' in code
+    assert "load.set_upstream(extract)" in code
