@@ -22,9 +22,8 @@ from .lint import Finding, template_line
 from .model import Position, Problem, Spec, Template, TemplateSet
 from .render import render
 
-SAMPLE = (
-    8  # renders per template: a line black rewrites in all of them is the template's
-)
+# Renders per template: a line black rewrites in all of them is the template's.
+SAMPLE = 8
 CODE = "black"
 
 
@@ -44,11 +43,10 @@ def layout_findings(specs: Iterable[Spec], templates: TemplateSet) -> list[Findi
         known = [r for r in rewrites if r is not None]
         if not known or not all(known):
             continue
-        fix = (
-            "dagsmith lint --fix rewrites it"
-            if template.kind == "legacy"
-            else ("write the lines below as black writes them")
-        )
+        if template.kind == "legacy":
+            fix = "dagsmith lint --fix rewrites it"
+        else:
+            fix = "write the lines below as black writes them"
         found.append(
             Finding(
                 Position(template.path),
