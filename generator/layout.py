@@ -16,46 +16,32 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
 
+from .format import LINE_LENGTH  # black itself is imported only to format
 from .literals import to_literal
 from .model import ValuePath
+from .pycode import Call, Writer
 
-LINE_LENGTH = 88  # format.LINE_LENGTH; format.py imports black, this must not
 INDENT = 4
 # What may follow a value on its line for black to split the value itself: the
 # end of the line, or the comma of an item (anything else, black may split first).
 _TAILS = ("", ",")
 
 
-@dataclass(frozen=True)
-class Call:
-    """Code that calls `name` with values: `Param(7, type="integer")`. Each
-    argument is (prefix, value): "" for a positional one, `key=`, or `**`."""
-
-    name: str
-    arguments: tuple[tuple[str, object], ...]
-
-
 def explodes(value: object) -> bool:
     """Whether black could split the value's literal: a non-empty collection,
     or a call with arguments."""
     if isinstance(value, Call):
-        return bool(value.arguments)
+        return bool(value.arguments())
     return isinstance(value, (list, tuple, dict)) and len(value) > 0
 
 
 def on_one_line(value: object, path: ValuePath = ()) -> str:
-    """The value on one line: `to_literal`'s text, calls included."""
-    if isinstance(value, Call):
-        inner = ", ".join(f"{key}{on_one_line(v, path)}" for key, v in value.arguments)
-        return f"{value.name}({inner})"
-    if isinstance(value, dict) and any(isinstance(v, Call) for v in value.values()):
-        items = (
-            f"{to_literal(k, path)}: {on_one_line(v, (*path, k))}"
-            for k, v in value.items()
-        )
-        return "{" + ", ".join(items) + "}"
+    """The value on one line: `to_literal`'s text; pycode's, for calls in it."""
+    if isinstance(value, Call) or (
+        isinstance(value, dict) and any(isinstance(v, Call) for v in value.values())
+    ):
+        return Writer()(value)
     return to_literal(value, path)
 
 
@@ -82,7 +68,7 @@ class Holes:
 
     def flat(self, text: str) -> str:
         """The text with every marker replaced by its value on one line."""
-        return self._pattern.sub(self._flat, text)
+        return self._pattern.sub(self._flat, text) if "\x1a" in text else text
 
     def fill(self, text: str) -> str:
         """The text with each marker replaced by its value's literal, laid out for
@@ -163,17 +149,19 @@ def _call(call: Call, indent: int, path: ValuePath) -> str:
     explodes it only when it must), else one a line with a trailing comma."""
     inner = indent + INDENT
     pad = " " * inner
+    func = Writer()(call.func)
     closing = f"\n{' ' * indent})"
-    together = ", ".join(f"{key}{on_one_line(v, path)}" for key, v in call.arguments)
+    arguments = call.arguments()
+    together = ", ".join(f"{before}{on_one_line(v, path)}" for before, v in arguments)
     if inner + width(together) <= LINE_LENGTH:
-        return f"{call.name}(\n{pad}{together}{closing}"
-    comma = "," if len(call.arguments) > 1 else ""
+        return f"{func}(\n{pad}{together}{closing}"
+    comma = "," if len(arguments) > 1 else ""
     lines = [
-        f"{key}{laid_out(v, inner + len(key), inner, comma, path)}"
-        for key, v in call.arguments
+        f"{before}{laid_out(v, inner + len(before), inner, comma, path)}"
+        for before, v in arguments
     ]
     body = f",\n{pad}".join(lines)
-    return f"{call.name}(\n{pad}{body}{comma}{closing}"
+    return f"{func}(\n{pad}{body}{comma}{closing}"
 
 
 def width(text: str) -> int:

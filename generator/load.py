@@ -264,7 +264,7 @@ def load_templates(
 
     A project that uses only packs needs no templates folder: a missing one is
     said only when a spec names a template of its own. A problem in a pack's
-    file counts only where a spec uses that pack (see `pack_problems`).
+    file counts only where a spec uses that pack (`pipeline.counted_problems`).
     `recorded` is the packs the committed record names.
     """
     from .packs import installed_packs

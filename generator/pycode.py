@@ -52,11 +52,19 @@ class Var:
 
 @dataclass(frozen=True)
 class Call:
-    """`func(*args, **kwargs)`, keyword arguments in their given order."""
+    """`func(*args, **kwargs)`, keyword arguments in their given order, and
+    `**star` (a mapping of keys that are not identifiers) last."""
 
     func: object
     args: tuple[object, ...] = ()
     kwargs: tuple[tuple[str, object], ...] = ()
+    star: object = None
+
+    def arguments(self) -> list[tuple[str, object]]:
+        """Each argument as (what comes before its value, the value)."""
+        found: list[tuple[str, object]] = [("", a) for a in self.args]
+        found += [(f"{k}=", v) for k, v in self.kwargs]
+        return found + ([("**", self.star)] if self.star is not None else [])
 
 
 @dataclass(frozen=True)
@@ -102,8 +110,7 @@ class Writer:
         if isinstance(value, Var):
             return value.name
         if isinstance(value, Call):
-            arguments = [self(a) for a in value.args]
-            arguments += [f"{k}={self(v)}" for k, v in value.kwargs]
+            arguments = [f"{before}{self(v)}" for before, v in value.arguments()]
             return f"{self(value.func)}({', '.join(arguments)})"
         if isinstance(value, Attr):
             return f"{self(value.value)}.{value.name}"

@@ -23,16 +23,19 @@ from jinja2.compiler import CodeGenerator, Frame
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from . import dagcode
-from .layout import Call, Holes, explodes, on_one_line
+from .layout import Holes, explodes, on_one_line
 from .legacy import check_legacy_source, render_legacy
 from .literals import LiteralError, describe_path, to_literal
 from .model import JINJA_SYNTAX, Position, Problem, Spec, TemplateSet
+from .pycode import Call, Var
 from .pystrings import IN_STRING, inside_strings
 
 
 class Code(str):
     """Text that goes into the output as code; made only by checked filters."""
 
+
+PARAM = Var("Param")  # the template imports it
 
 # The collections of the render under way, laid out once their lines are known.
 _HOLES: ContextVar[Holes | None] = ContextVar("holes", default=None)
@@ -60,18 +63,15 @@ def airflow_params(params: object) -> Code:
         raise jinja2.TemplateRuntimeError("airflow_params: expects the spec's params")
     calls: dict[str, Call] = {}
     for name, param in params.items():
-        arguments: list[tuple[str, object]] = [("", param["default"])]
-        others = {}
+        keywords, others = [], {}
         for key, value in param.items():
             if key == "default":
                 continue
             if key.isidentifier() and not keyword.iskeyword(key):
-                arguments.append((f"{key}=", value))
+                keywords.append((key, value))
             else:  # JSON Schema keywords such as `not` or `$ref`
                 others[key] = value
-        if others:
-            arguments.append(("**", others))
-        calls[name] = Call("Param", tuple(arguments))
+        calls[name] = Call(PARAM, (param["default"],), tuple(keywords), others or None)
     code = on_one_line(calls)  # raises here, where the template says where
     holes = _HOLES.get()
     return Code(code if holes is None or not calls else holes.hold(calls, code))

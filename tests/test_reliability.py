@@ -167,6 +167,19 @@ def test_three_concurrent_runs_serialize_and_agree(empty_project: Project) -> No
     assert len(py_files(empty_project.root / "generated_dags")) == 60
 
 
+def fill_up_at(monkeypatch: pytest.MonkeyPatch, nth: int) -> None:
+    """Make the nth fsync of write.py find the disk full."""
+    real_fsync, calls = os.fsync, []
+
+    def fills_up(fd: int) -> None:
+        calls.append(fd)
+        if len(calls) == nth:
+            raise OSError(28, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(write.os, "fsync", fills_up)
+
+
 def test_a_full_disk_while_staging_changes_nothing(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -176,15 +189,8 @@ def test_a_full_disk_while_staging_changes_nothing(
     spec = project.root / "specs/etl/sales.yaml"
     spec.write_text(spec.read_text().replace("@daily", "@hourly"))
     before = project.outputs()
-    real_fsync, calls = os.fsync, []
-
-    def fills_up(fd: int) -> None:
-        calls.append(fd)
-        if len(calls) == 2:  # the second staged file finds the disk full
-            raise OSError(28, "No space left on device")
-        real_fsync(fd)
-
-    monkeypatch.setattr(write.os, "fsync", fills_up)
+    real_fsync = os.fsync
+    fill_up_at(monkeypatch, 2)  # the second staged file finds the disk full
     result = project.run("generate")
     assert result.exit_code == 1
     assert "cannot write: No space left on device" in result.stderr
@@ -207,15 +213,8 @@ def test_a_full_disk_while_staging_many_files_at_once_changes_nothing(
     assert empty_project.run("generate").exit_code == 0
     empty_project.write("templates/t.py.j2", TEMPLATE % "2")
     before = empty_project.outputs()
-    real_fsync, calls = os.fsync, []
-
-    def fills_up(fd: int) -> None:
-        calls.append(fd)
-        if len(calls) == 20:
-            raise OSError(28, "No space left on device")
-        real_fsync(fd)
-
-    monkeypatch.setattr(write.os, "fsync", fills_up)
+    real_fsync = os.fsync
+    fill_up_at(monkeypatch, 20)
     result = empty_project.run("generate")
     assert result.exit_code == 1
     assert "cannot write: No space left on device" in result.stderr
