@@ -92,7 +92,7 @@ bench: $(DEV_STAMP) ## Performance figures as one table (minutes; builds a dag-f
 lint: $(DEV_STAMP) ## ruff, black and mypy --strict
 	$(BIN)/ruff check generator tests bench
 	$(BIN)/black --check --quiet generator tests bench
-	$(BIN)/mypy --strict generator
+	$(BIN)/mypy --strict generator/dagsmith
 	$(BIN)/black --check --quiet generated_dags examples/*/generated_dags
 
 format: $(DEV_STAMP) ## Format this repository's own code

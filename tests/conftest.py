@@ -13,8 +13,7 @@ import airflow_service as airflow_service_module
 import pytest
 from airflow_service import AirflowService
 from click.testing import CliRunner, Result
-
-from generator.cli import main
+from dagsmith.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 # dag-factory is a test dependency, and it sends usage data unless told not

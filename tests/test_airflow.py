@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, Project
-
-from generator.dagbag import parse_in_airflow
+from dagsmith.dagbag import parse_in_airflow
 
 pytestmark = pytest.mark.airflow
 

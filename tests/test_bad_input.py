@@ -852,7 +852,7 @@ def test_graph_svg_when_dot_fails_is_one_line(
 def test_an_unexpected_error_is_a_bug_said_in_one_line_with_exit_3(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from generator import pipeline
+    from dagsmith import pipeline
 
     def broken(*args: object, **kwargs: object) -> None:
         raise KeyError("boom")

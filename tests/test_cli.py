@@ -8,8 +8,7 @@ import sys
 
 import pytest
 from conftest import EXAMPLE_DAG_IDS, REPO, Project
-
-from generator.cli import main
+from dagsmith.cli import main
 
 EXAMPLE_OUTPUTS = {
     "cleanup_dags/cleanup_project_42.py",
@@ -253,7 +252,7 @@ def test_black_version_is_read_without_importlib_metadata_and_agrees_with_it(
 ) -> None:
     import importlib.metadata
 
-    from generator.format import black_version
+    from dagsmith.format import black_version
 
     installed = importlib.metadata.version("black")
     assert black_version() == installed

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Project
-
-from generator.write import DEPLOY_LOCK_NAME, TEMP_SUFFIX
+from dagsmith.write import DEPLOY_LOCK_NAME, TEMP_SUFFIX
 
 
 @pytest.fixture

@@ -47,7 +47,7 @@ def test_the_installed_command_generates_the_committed_examples(copy: Path) -> N
 
 def test_python_dash_m_is_the_same_command(copy: Path) -> None:
     module = subprocess.run(
-        [sys.executable, "-m", "generator", "render", "etl_sales"],
+        [sys.executable, "-m", "dagsmith", "render", "etl_sales"],
         cwd=copy,
         capture_output=True,
         text=True,

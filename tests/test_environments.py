@@ -12,12 +12,11 @@ from pathlib import Path
 
 import pytest
 from conftest import EXAMPLE_DAG_IDS, REPO, Project
-
-from generator import load, pipeline, workers
-from generator.config import load_settings
-from generator.load import load_outputs
-from generator.model import Change, Plan
-from generator.report import markdown_summary
+from dagsmith import load, pipeline, workers
+from dagsmith.config import load_settings
+from dagsmith.load import load_outputs
+from dagsmith.model import Change, Plan
+from dagsmith.report import markdown_summary
 
 ENVIRONMENTS = '[tool.dagsmith]\nenvironments = ["dev", "prod"]\n'
 # The ETL spec differs per environment: dev is manual and copies one table;

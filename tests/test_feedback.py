@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Project
-
-from generator.cli.common import ProgressLine
+from dagsmith.cli.common import ProgressLine
 
 
 class Clock:

@@ -8,9 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from generator import pipeline
-from generator.config import load_settings
+from dagsmith import pipeline
+from dagsmith.config import load_settings
 
 HERE = Path(__file__).resolve().parent
 FIXTURE = HERE / "fixtures" / "golden"

@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 from conftest import REPO, Project
-
-from generator.dagbag import TaskGraph
-from generator.graph import to_mermaid
-from generator.report import GraphDiff, diff
+from dagsmith.dagbag import TaskGraph
+from dagsmith.graph import to_mermaid
+from dagsmith.report import GraphDiff, diff
 
 pytestmark = pytest.mark.airflow
 

@@ -221,7 +221,7 @@ def test_import_reports_how_each_file_regenerates(
 def test_import_writes_all_or_nothing(
     empty_project: Project, old: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from generator import write
+    from dagsmith import write
 
     staged = []
     real_stage = write.stage
@@ -278,9 +278,8 @@ def test_the_seed_template_is_copied_in_blacks_layout_and_renders_the_same_bytes
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import black
-
-    from generator.format import mode
-    from generator.legacy import fill_tokens
+    from dagsmith.format import mode
+    from dagsmith.legacy import fill_tokens
 
     old = empty_project.root / "old"
     empty_project.write("old/templates/cleanup_dag.template", SEED)

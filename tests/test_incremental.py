@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 from typing import Any
 
+import dagsmith
 import pytest
 from conftest import Project
-
-from generator import load, pipeline, validate, workers
-from generator.config import load_settings
-from generator.load import load_outputs
+from dagsmith import load, pipeline, validate, workers
+from dagsmith.config import load_settings
+from dagsmith.load import load_outputs
 
 
 def dags(outputs: dict[str, bytes]) -> dict[str, bytes]:
@@ -213,3 +215,23 @@ def test_problems_found_in_workers_are_reported(
     result = empty_project.run("generate")
     assert result.exit_code == 2
     assert result.stderr.count("has no attribute 'missing'") == 6
+
+
+def test_a_change_to_a_module_in_a_subpackage_changes_the_tool_key(
+    tmp_path: Path,
+) -> None:
+    """The cache's code hash covers every module, however deep: moving code into
+    a subpackage must not let an edit there reuse old outputs."""
+    from dagsmith.inputs import tool_key
+
+    package = tmp_path / "dagsmith"
+    shutil.copytree(Path(dagsmith.__file__).parent, package)
+    before = tool_key("0", load.read_own_code(package), "black")
+    nested = package / "cli" / "build.py"
+    nested.write_text(nested.read_text() + "# a local edit\n")
+    edited = tool_key("0", load.read_own_code(package), "black")
+    assert edited != before
+    nested.rename(
+        package / "cli" / "moved.py"
+    )  # the same bytes elsewhere are other code
+    assert tool_key("0", load.read_own_code(package), "black") != edited

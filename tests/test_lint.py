@@ -5,9 +5,8 @@ from __future__ import annotations
 import shutil
 
 from conftest import REPO, Project
-
-from generator.lint import findings
-from generator.model import Generated, Output, Position, Target, Template, TemplateSet
+from dagsmith.lint import findings
+from dagsmith.model import Generated, Output, Position, Target, Template, TemplateSet
 
 OLD = REPO / "tests" / "fixtures" / "airflow2_era" / "old_cleanup.template"
 SEED = REPO / "tests" / "fixtures" / "dag_creator" / "cleanup_dag.template"

@@ -7,12 +7,11 @@ import time
 from pathlib import Path
 
 import pytest
-
-from generator import __version__
-from generator.config import Settings, load_settings
-from generator.load import load_specs, load_templates
-from generator.model import Document, InputError, Position, Problem
-from generator.yamlpos import parse_documents
+from dagsmith import __version__
+from dagsmith.config import Settings, load_settings
+from dagsmith.load import load_specs, load_templates
+from dagsmith.model import Document, InputError, Position, Problem
+from dagsmith.yamlpos import parse_documents
 
 # A generous bound for inputs that must be refused early, not a benchmark.
 QUICK = 2.0

@@ -308,7 +308,7 @@ def test_a_real_wheel_in_a_fresh_venv(tmp_path: Path) -> None:
     shutil.copytree(USES_PACK, project)
 
     def dagsmith(*args: str) -> subprocess.CompletedProcess[str]:
-        return run(python, "-m", "generator", *args, cwd=project)
+        return run(python, "-m", "dagsmith", *args, cwd=project)
 
     assert dagsmith("check").returncode == 0
     assert dagsmith("generate").returncode == 0

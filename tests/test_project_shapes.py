@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-
-from generator.cli import main
+from dagsmith.cli import main
 
 HELLO = """\
 from datetime import datetime

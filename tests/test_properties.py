@@ -13,13 +13,12 @@ from typing import Any
 
 import pytest
 import yaml
+from dagsmith.config import load_settings
+from dagsmith.literals import LiteralError, to_literal
+from dagsmith.pipeline import build
+from dagsmith.yamlpos import parse_documents
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
-
-from generator.config import load_settings
-from generator.literals import LiteralError, to_literal
-from generator.pipeline import build
-from generator.yamlpos import parse_documents
 
 # Python reads back ints of at most this many digits (sys.get_int_max_str_digits()).
 MAX_DIGITS = 4300
@@ -218,8 +217,7 @@ def test_black_leaves_every_scalar_literal_as_written(value: Any) -> None:
     # So a template in black's style renders to source black's first pass
     # keeps, and black skips its second pass: half the formatting time.
     import black
-
-    from generator.format import mode
+    from dagsmith.format import mode
 
     source = f"x = [\n    {to_literal(value)},\n]\n"  # not a docstring, never joined
     assert black.format_str(source, mode=mode()) == source
@@ -249,9 +247,8 @@ def test_black_leaves_a_collection_as_laid_out_at_any_length(
     # A collection too long for its line is exploded where it lands as black
     # would explode it, so black's first pass keeps it: one pass, not two.
     import black
-
-    from generator.format import mode
-    from generator.layout import Holes, explodes
+    from dagsmith.format import mode
+    from dagsmith.layout import Holes, explodes
 
     assume(explodes(value))  # rendering lays out collections; a scalar is one token
     holes = Holes()
@@ -288,10 +285,9 @@ PARAMS = st.dictionaries(
 def test_black_leaves_a_dags_params_as_laid_out(params: Any, place: str) -> None:
     # {"name": Param(...)}: calls, which black splits unlike collections.
     import black
-
-    from generator.format import mode
-    from generator.model import Template, TemplateSet
-    from generator.render import airflow_params, environment, render_laid_out
+    from dagsmith.format import mode
+    from dagsmith.model import Template, TemplateSet
+    from dagsmith.render import airflow_params, environment, render_laid_out
 
     source = place.format(v="{{ params|airflow_params }}")
     template = Template("t", "jinja", "templates/t.py.j2", source)
@@ -642,8 +638,8 @@ def merged(base: Any, over: Any) -> Any:
 @given(MAPPINGS, MAPPINGS)
 @settings(max_examples=200, deadline=None)
 def test_an_overlay_merges_as_defaults_do(base: Any, over: Any) -> None:
-    from generator.merge import for_environment
-    from generator.model import Document
+    from dagsmith.merge import for_environment
+    from dagsmith.model import Document
 
     data = {
         "dag_id": "d",

@@ -11,11 +11,10 @@ from collections.abc import Callable
 
 import pytest
 from conftest import Project
-
-from generator import pipeline
-from generator.config import load_settings
-from generator.load import load_outputs
-from generator.model import RECORD
+from dagsmith import pipeline
+from dagsmith.config import load_settings
+from dagsmith.load import load_outputs
+from dagsmith.model import RECORD
 
 RECORD_PATH = f"generated_dags/{RECORD}"
 
@@ -103,7 +102,7 @@ def test_the_record_edited_and_its_check_line_recomputed_still_fails(
 ) -> None:
     from dataclasses import replace
 
-    from generator.cache import from_record, to_record
+    from dagsmith.cache import from_record, to_record
 
     record = from_record((cloned.root / RECORD_PATH).read_bytes())
     state = record.state

@@ -15,9 +15,8 @@ from typing import Any
 
 import pytest
 from conftest import Project
-
-from generator import write
-from generator.write import TEMP_SUFFIX
+from dagsmith import write
+from dagsmith.write import TEMP_SUFFIX
 
 DAGSMITH = str(Path(sys.executable).parent / "dagsmith")
 TEMPLATE = "VALUES = {{ master_dict }}\nID = {{ dag_id }}\nVERSION = {{ %s }}\n"

@@ -6,9 +6,8 @@ import ast
 from typing import Any
 
 import pytest
-
-from generator.model import Document, Problem, Spec, Template, TemplateSet
-from generator.render import check_templates, render
+from dagsmith.model import Document, Problem, Spec, Template, TemplateSet
+from dagsmith.render import check_templates, render
 
 
 def template_set(main: str, kind: str = "jinja", **partials: str) -> TemplateSet:

@@ -20,9 +20,8 @@ from typing import Any
 import pytest
 from airflow_service import BUNDLE, GIT_BUNDLE, GIT_DAG, AirflowService, commit
 from conftest import EXAMPLE_DAG_IDS, Project
-
-from generator import trigger
-from generator.model import AirflowError, ConfError
+from dagsmith import trigger
+from dagsmith.model import AirflowError, ConfError
 
 pytestmark = [pytest.mark.airflow, pytest.mark.service]
 

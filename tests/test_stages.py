@@ -12,17 +12,16 @@ from typing import Any
 
 import pytest
 from conftest import REPO, Project
-
-from generator import pipeline, write
-from generator.config import load_settings
-from generator.format import TARGET_VERSIONS, format_source, mode
-from generator.header import is_owned
-from generator.inputs import template_closure
-from generator.literals import LiteralError, describe_path, to_literal
-from generator.load import load_templates
-from generator.model import Change, Output, Plan, Position, Problem
-from generator.plan import make_plan
-from generator.report import unified_diff
+from dagsmith import pipeline, write
+from dagsmith.config import load_settings
+from dagsmith.format import TARGET_VERSIONS, format_source, mode
+from dagsmith.header import is_owned
+from dagsmith.inputs import template_closure
+from dagsmith.literals import LiteralError, describe_path, to_literal
+from dagsmith.load import load_templates
+from dagsmith.model import Change, Output, Plan, Position, Problem
+from dagsmith.plan import make_plan
+from dagsmith.report import unified_diff
 
 # literals
 

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import GIT_IDENTITY, REPO
-
-from generator.cli import main
+from dagsmith.cli import main
 
 BIN = Path(sys.executable).parent
 

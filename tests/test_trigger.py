@@ -9,14 +9,13 @@ from __future__ import annotations
 import json
 import socket
 
+import dagsmith
 import pytest
 from conftest import Project
-
-import generator
-from generator.api import connection
-from generator.model import AirflowError, ConfError, Position
-from generator.params import check_conf
-from generator.runs import trigger
+from dagsmith.api import connection
+from dagsmith.model import AirflowError, ConfError, Position
+from dagsmith.params import check_conf
+from dagsmith.runs import trigger
 
 ENV = (
     "DAGSMITH_AIRFLOW_URL",
@@ -169,7 +168,7 @@ def test_credentials_come_from_the_environment_and_are_never_shown(
 
 
 def test_the_function_is_the_packages_api() -> None:
-    assert generator.trigger is trigger
+    assert dagsmith.trigger is trigger
     with pytest.raises(ConfError, match="no Airflow to talk to"):
         trigger("x", {"a": 1})
     with pytest.raises(AirflowError, match="Airflow is unreachable"):
@@ -177,7 +176,7 @@ def test_the_function_is_the_packages_api() -> None:
 
 
 def test_the_function_checks_a_given_contract_before_any_call() -> None:
-    from generator.model import Contract
+    from dagsmith.model import Contract
 
     contract = Contract(
         {"n": {"default": 1, "type": "integer"}},

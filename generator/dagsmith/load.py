@@ -360,10 +360,13 @@ def load_outputs(folder: Path) -> dict[str, bytes]:
     return found
 
 
-def read_own_code() -> list[bytes]:
-    """dagsmith's own modules, in name order: what this copy of the tool is."""
-    package = Path(__file__).parent
-    return [path.read_bytes() for path in sorted(package.glob("*.py"))]
+def read_own_code(package: Path = Path(__file__).parent) -> list[bytes]:
+    """dagsmith's own modules, subpackages' too, each with its path, in path
+    order: what this copy of the tool is."""
+    return [
+        path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes()
+        for path in sorted(package.rglob("*.py"))
+    ]
 
 
 def read_caches(folder: Path) -> dict[str, str]:

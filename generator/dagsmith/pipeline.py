@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from . import __version__, cache, load, write
+from . import cache, load, write
 from .config import Settings
 from .format import format_source, mode_key
 from .header import header
@@ -49,6 +49,7 @@ from .model import (
 from .plan import make_plan
 from .validate import validate
 from .verify import compile_problem
+from .version import __version__
 from .workers import Progress, produce_all
 
 

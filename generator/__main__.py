@@ -1,5 +1,0 @@
-"""`python -m generator` is the `dagsmith` command."""
-
-from .cli import main
-
-main()

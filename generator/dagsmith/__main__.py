@@ -1,0 +1,5 @@
+"""`python -m dagsmith` is the `dagsmith` command."""
+
+from .cli import main
+
+main()
