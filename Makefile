@@ -89,10 +89,11 @@ test-airflow2: $(AIRFLOW_STAMP) $(AIRFLOW2_STAMP) ## Verify the examples on Airf
 bench: $(DEV_STAMP) ## Performance figures as one table (minutes; builds a dag-factory venv once)
 	cd bench && ../$(BIN)/python run.py --parse
 
-lint: $(DEV_STAMP) ## ruff, black and mypy --strict
+lint: $(DEV_STAMP) ## ruff, black, mypy --strict and the import layers
 	$(BIN)/ruff check generator tests bench
 	$(BIN)/black --check --quiet generator tests bench
 	$(BIN)/mypy --strict generator/dagsmith
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/black --check --quiet generated_dags examples/*/generated_dags
 
 format: $(DEV_STAMP) ## Format this repository's own code

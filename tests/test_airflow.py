@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, Project
-from dagsmith.dagbag import parse_in_airflow
+from dagsmith.airflow.dagbag import parse_in_airflow
 
 pytestmark = pytest.mark.airflow
 

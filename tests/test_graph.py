@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 from conftest import REPO, Project
-from dagsmith.dagbag import TaskGraph
-from dagsmith.graph import to_mermaid
-from dagsmith.report import GraphDiff, diff
+from dagsmith.airflow.graph import to_mermaid
+from dagsmith.report import GraphDiff, TaskGraph, diff
 
 pytestmark = pytest.mark.airflow
 

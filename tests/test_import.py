@@ -279,7 +279,7 @@ def test_the_seed_template_is_copied_in_blacks_layout_and_renders_the_same_bytes
 ) -> None:
     import black
     from dagsmith.format import mode
-    from dagsmith.legacy import fill_tokens
+    from dagsmith.tokens import fill_tokens
 
     old = empty_project.root / "old"
     empty_project.write("old/templates/cleanup_dag.template", SEED)

@@ -222,7 +222,7 @@ def test_a_change_to_a_module_in_a_subpackage_changes_the_tool_key(
 ) -> None:
     """The cache's code hash covers every module, however deep: moving code into
     a subpackage must not let an edit there reuse old outputs."""
-    from dagsmith.inputs import tool_key
+    from dagsmith.keys import tool_key
 
     package = tmp_path / "dagsmith"
     shutil.copytree(Path(dagsmith.__file__).parent, package)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import shutil
 
 from conftest import REPO, Project
-from dagsmith.lint import findings
-from dagsmith.model import Generated, Output, Position, Target, Template, TemplateSet
+from dagsmith.airflow.lint import findings
+from dagsmith.cache import Generated, Target
+from dagsmith.errors import Position
+from dagsmith.model import Output, Template, TemplateSet
 
 OLD = REPO / "tests" / "fixtures" / "airflow2_era" / "old_cleanup.template"
 SEED = REPO / "tests" / "fixtures" / "dag_creator" / "cleanup_dag.template"

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from dagsmith import __version__
 from dagsmith.config import Settings, load_settings
+from dagsmith.errors import InputError, Position, Problem
 from dagsmith.load import load_specs, load_templates
-from dagsmith.model import Document, InputError, Position, Problem
+from dagsmith.model import Document
 from dagsmith.yamlpos import parse_documents
 
 # A generous bound for inputs that must be refused early, not a benchmark.

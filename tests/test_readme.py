@@ -61,3 +61,22 @@ def test_the_readme_steps_take_a_new_team_to_a_deploy(tmp_path: Path) -> None:
     assert 'print("hello, world")' in deployed.read_text()
     assert "dagsmith check" in result.stdout + result.stderr  # the hook ran
     assert "1 created, 0 updated, 0 removed" in result.stderr
+
+
+def test_the_module_table_matches_the_tree() -> None:
+    """Every module of the package is in the README's table, and nothing else is."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text.split("Every module, by folder:\n", 1)[1].split("\n## ", 1)[0]
+    listed = {
+        name.strip("`")
+        for row in section.splitlines()[2:]
+        if row.startswith("| `")
+        for name in row.split(" | ")[0].lstrip("| ").split(", ")
+    }
+    package = REPO / "generator" / "dagsmith"
+    modules = {
+        path.relative_to(package).as_posix()
+        for path in package.rglob("*.py")
+        if path.parent.name != "builtin"  # the pack's files: one row, `builtin/`
+    }
+    assert listed - {"builtin/"} == modules

@@ -6,7 +6,8 @@ import ast
 from typing import Any
 
 import pytest
-from dagsmith.model import Document, Problem, Spec, Template, TemplateSet
+from dagsmith.errors import Problem
+from dagsmith.model import Document, Spec, Template, TemplateSet
 from dagsmith.render import check_templates, render
 
 

@@ -21,7 +21,7 @@ import pytest
 from airflow_service import BUNDLE, GIT_BUNDLE, GIT_DAG, AirflowService, commit
 from conftest import EXAMPLE_DAG_IDS, Project
 from dagsmith import trigger
-from dagsmith.model import AirflowError, ConfError
+from dagsmith.errors import AirflowError, ConfError
 
 pytestmark = [pytest.mark.airflow, pytest.mark.service]
 

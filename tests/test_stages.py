@@ -14,12 +14,13 @@ import pytest
 from conftest import REPO, Project
 from dagsmith import pipeline, write
 from dagsmith.config import load_settings
+from dagsmith.errors import Position, Problem
 from dagsmith.format import TARGET_VERSIONS, format_source, mode
 from dagsmith.header import is_owned
-from dagsmith.inputs import template_closure
+from dagsmith.keys import template_closure
 from dagsmith.literals import LiteralError, describe_path, to_literal
 from dagsmith.load import load_templates
-from dagsmith.model import Change, Output, Plan, Position, Problem
+from dagsmith.model import Change, Output, Plan
 from dagsmith.plan import make_plan
 from dagsmith.report import unified_diff
 

@@ -12,10 +12,10 @@ import socket
 import dagsmith
 import pytest
 from conftest import Project
-from dagsmith.api import connection
-from dagsmith.model import AirflowError, ConfError, Position
+from dagsmith.airflow.client import connection
+from dagsmith.airflow.runs import trigger
+from dagsmith.errors import AirflowError, ConfError, Position
 from dagsmith.params import check_conf
-from dagsmith.runs import trigger
 
 ENV = (
     "DAGSMITH_AIRFLOW_URL",
@@ -176,7 +176,7 @@ def test_the_function_is_the_packages_api() -> None:
 
 
 def test_the_function_checks_a_given_contract_before_any_call() -> None:
-    from dagsmith.model import Contract
+    from dagsmith.params import Contract
 
     contract = Contract(
         {"n": {"default": 1, "type": "integer"}},

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from .version import __version__
 
 if TYPE_CHECKING:
-    from .runs import trigger
+    from .airflow.runs import trigger
 
 __all__ = ["__version__", "trigger"]
 
@@ -18,7 +18,7 @@ __all__ = ["__version__", "trigger"]
 def __getattr__(name: str) -> object:
     """`dagsmith.trigger`, imported when first asked for."""
     if name == "trigger":
-        from .runs import trigger
+        from .airflow.runs import trigger
 
         return trigger
     raise AttributeError(f"module 'dagsmith' has no attribute {name!r}")

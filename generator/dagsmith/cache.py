@@ -35,10 +35,31 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .header import HEADER_PREFIX, actual_body_digest, recorded_digests
-from .inputs import short_hash
-from .model import Generated, Target
+from .keys import short_hash
+from .model import Output
 
 Closures = Mapping[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class Target:
+    """What one spec document yields: enough to reuse its output unparsed."""
+
+    dag_id: str
+    template: str
+    namespace: str
+    spec: str
+    output: str
+    inputs: str
+    template_key: str  # the template as it was: inputs.template_key
+
+
+@dataclass(frozen=True)
+class Generated:
+    """One spec document's target and the output file it yields."""
+
+    target: Target
+    output: Output
 
 
 @dataclass(frozen=True)

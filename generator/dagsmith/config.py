@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from .model import InputError, OptionError, Position, Problem
+from .errors import InputError, OptionError, Position, Problem
 
 DEFAULT_FOLDERS = {"specs": "specs", "templates": "templates", "out": "generated_dags"}
 ENVIRONMENTS = "environments"

@@ -12,8 +12,9 @@ if TYPE_CHECKING:
 # jsonschema is imported where it is used: a run whose specs are unchanged
 # never validates.
 
+from .errors import Position, Problem
 from .literals import describe_path
-from .model import Document, Position, Problem, Template
+from .model import Document, Template
 
 
 def check_contract_schema(template: Template) -> list[Problem]:

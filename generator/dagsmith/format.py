@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING
 
-from .model import Position, Problem
+from .errors import Position, Problem
 
 if TYPE_CHECKING:
     from black import Mode

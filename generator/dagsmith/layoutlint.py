@@ -14,17 +14,30 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from .dagcode import PACK
+from .errors import Position, Problem
 from .format import format_source
-from .legacy import laid_out_template
-from .lint import Finding, template_line
-from .model import Position, Problem, Spec, Template, TemplateSet
+from .model import Spec, Template, TemplateSet
 from .render import render
+from .tokens import laid_out_template
 
 # Renders per template: a line black rewrites in all of them is the template's.
 SAMPLE = 8
 CODE = "black"
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One thing to change in a template, where it is written: an error (what
+    Airflow 3 removed or moved) or a warning."""
+
+    where: Position
+    code: str
+    message: str
+    error: bool = False
 
 
 def layout_findings(specs: Iterable[Spec], templates: TemplateSet) -> list[Finding]:
@@ -137,3 +150,23 @@ def fixed_legacy_templates(
         if laid is not None:
             fixed[template.path] = laid
     return fixed
+
+
+def template_line(source: str, line: str, segment: str | None) -> int | None:
+    """The template line that wrote an output line: the same text, else, of the
+    lines holding what ruff points at (`segment`; None: of every line), the
+    one sharing the most names with it (black may have split or joined it)."""
+    lines = source.splitlines()
+    for number, text in enumerate(lines, 1):
+        if text.strip() == line.strip():
+            return number
+    names = set(NAME.findall(line)) - {segment}
+    shared = {
+        number: len(names & set(NAME.findall(text)))
+        for number, text in enumerate(lines, 1)
+        if segment is None or (segment and segment in text)
+    }
+    # A line that shares nothing but the segment did not write this one (the
+    # name may come from a filter's output, say).
+    best = max(shared, key=lambda n: (shared[n], -n), default=None)
+    return best if best is not None and shared[best] else None

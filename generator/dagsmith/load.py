@@ -8,13 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import Settings
+from .errors import Position, Problem
 from .merge import apply_defaults
 from .model import (
     RECORD,
     Document,
     Pack,
-    Position,
-    Problem,
     SpecSource,
     SpecSources,
     Template,
@@ -384,35 +383,6 @@ def read_local_text(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return ""
-
-
-@dataclass(frozen=True)
-class LegacyProject:
-    """An old dag_creator setup: `.template` files, and the files made from them."""
-
-    templates: Mapping[str, str]
-    files: tuple[tuple[str, str, str], ...]  # (shown path, namespace, text)
-    problems: tuple[Problem, ...]
-
-
-def read_legacy(templates: Path, dags: Path, settings: Settings) -> LegacyProject:
-    """Every old template by name, and every NAMESPACE/DAG.py under the old dags folder."""
-    found, files, problems = {}, [], []
-    for path in walk_files(templates):
-        if path.suffix == ".template":
-            text, problem = read_text(path, settings, outside_ok=True)
-            problems += [problem] if problem else []
-            if text is not None:
-                found[path.stem] = text
-    for path in walk_files(dags):
-        if path.suffix != ".py" or "__pycache__" in path.parts:
-            continue
-        text, problem = read_text(path, settings, outside_ok=True)
-        problems += [problem] if problem else []
-        namespace = path.parent.relative_to(dags).as_posix()
-        if text is not None:
-            files.append((settings.display(path), namespace, text))
-    return LegacyProject(found, tuple(files), tuple(problems))
 
 
 def in_the_way(root: Path, relatives: Iterable[str]) -> dict[str, str]:

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .model import Document, Position, ValuePath
+from .errors import Position
+from .model import Document, ValuePath
 
 # The keys whose mappings merge key by key, rather than being replaced.
 DEEP_MERGED = ("master_dict", "params", "environments")

@@ -1,11 +1,16 @@
-"""The plain, frozen data that every stage of the pipeline shares."""
+"""The build's data: the plain, frozen values every stage of the pipeline shares.
+
+Where things are and what is wrong there is `errors.py`'s; the cache's entries
+are `cache.py`'s; Airflow's runs are `airflow/client.py`'s."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypedDict
+
+from .errors import Position, Problem
 
 # The committed record of the output folder: the tool and the digests that
 # produced it (see cache.py). Not a .py file: Airflow never parses it.
@@ -13,83 +18,6 @@ RECORD = ".dagsmith-record"
 
 # A path into a YAML document: the keys and list indexes from its root.
 ValuePath = tuple[Any, ...]
-
-
-@dataclass(frozen=True, order=True)
-class Position:
-    """A place in a file: project-relative path, 1-based line and column.
-
-    Line 0 is a place with no lines: a URL, or the environment.
-    """
-
-    file: str
-    line: int = 1
-    column: int = 1
-
-    def __str__(self) -> str:
-        if self.line == 0:
-            return self.file
-        return f"{self.file}:{self.line}:{self.column}"
-
-
-@dataclass(frozen=True, order=True)
-class Problem:
-    """One thing wrong with the input, said where it is and how to fix it."""
-
-    where: Position
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.message}"
-
-
-class DagsmithError(Exception):
-    """The root of every error dagsmith reports to a user."""
-
-    exit_code = 2
-    # Whether a run ends with "N problems in M files", and what that line adds.
-    summarize = True
-    consequence = ""
-
-    def __init__(self, problems: list[Problem] | tuple[Problem, ...]) -> None:
-        self.problems = tuple(sorted(set(problems)))
-        super().__init__("\n".join(str(p) for p in self.problems))
-
-
-class InputError(DagsmithError):
-    """Specs, templates or settings are invalid: exit 2, nothing written."""
-
-    consequence = "Nothing was written."
-
-
-class OptionError(InputError):
-    """A command's option names what the project does not have: exit 2, one line."""
-
-    summarize = False
-
-
-class ConfError(InputError):
-    """A run's conf breaks its DAG's params, or Airflow's address is missing: exit 2."""
-
-    consequence = "No run was created."
-
-
-class OutputError(DagsmithError):
-    """The output folder cannot be written as planned: exit 1."""
-
-    exit_code = 1
-
-
-class StaleError(DagsmithError):
-    """The output folder is not what the specs say: exit 1."""
-
-    exit_code = 1
-
-
-class VerifyError(DagsmithError):
-    """Airflow cannot load the output as its specs say: exit 1."""
-
-    exit_code = 1
 
 
 @dataclass(frozen=True)
@@ -299,19 +227,6 @@ class Plan:
 
 
 @dataclass(frozen=True)
-class Target:
-    """What one spec document yields: enough to reuse its output unparsed."""
-
-    dag_id: str
-    template: str
-    namespace: str
-    spec: str
-    output: str
-    inputs: str
-    template_key: str  # the template as it was: inputs.template_key
-
-
-@dataclass(frozen=True)
 class SpecSource:
     """One spec or defaults file as read: its text, or why it could not be read."""
 
@@ -333,64 +248,3 @@ class SpecSources:
     def chain(self, source: SpecSource) -> tuple[SpecSource, ...]:
         """The defaults files that apply to a spec file, outermost first."""
         return self.chains.get(source.folder, ())
-
-
-@dataclass(frozen=True)
-class Generated:
-    """One spec document's target and the output file it yields."""
-
-    target: Target
-    output: Output
-
-
-class AirflowError(DagsmithError):
-    """Airflow could not be reached, refused a call, or the run failed: exit 1."""
-
-    exit_code = 1
-    summarize = False
-    transient = False  # a 5xx: the same read may succeed a moment later
-
-    def __init__(self, where: str, message: str) -> None:
-        super().__init__([Problem(Position(where, 0, 0), message)])
-
-
-@dataclass(frozen=True)
-class Connection:
-    """Where Airflow's API is and how to sign in: a token, or a username and password.
-
-    Never read from specs; never printed.
-    """
-
-    url: str
-    token: str | None = None
-    username: str | None = None
-    password: str | None = None
-
-    def __repr__(self) -> str:
-        return f"Connection(url={self.url!r})"
-
-
-@dataclass(frozen=True)
-class Contract:
-    """A DAG's params, and where each one is declared (for messages)."""
-
-    params: Mapping[str, Mapping[str, Any]]
-    where: Callable[[str | None], Position]
-
-
-@dataclass(frozen=True)
-class RunStatus:
-    """A DAG run as Airflow reports it: its state and its task instances."""
-
-    dag_id: str
-    run_id: str
-    url: str
-    state: str
-    done: int = 0
-    total: int = 0
-    failed: tuple[str, ...] = ()
-
-    @property
-    def succeeded(self) -> bool:
-        """Whether the run finished with success."""
-        return self.state == "success"

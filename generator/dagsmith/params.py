@@ -8,10 +8,12 @@ Airflow against the JSON Schema keywords given here.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from .errors import Position, Problem
 from .literals import describe_path
-from .model import Document, Position, Problem
+from .model import Document
 
 
 def param_schema(param: Mapping[str, Any]) -> dict[str, Any]:
@@ -78,3 +80,11 @@ def check_conf(
             path = describe_path((name, *failure.absolute_path))
             problems.append(Problem(where(name), f"conf {path}: {failure.message}"))
     return problems
+
+
+@dataclass(frozen=True)
+class Contract:
+    """A DAG's params, and where each one is declared (for messages)."""
+
+    params: Mapping[str, Mapping[str, Any]]
+    where: Callable[[str | None], Position]

@@ -22,10 +22,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from . import cache, load, write
+from .cache import Generated, Target
 from .config import Settings
+from .errors import InputError, Position, Problem
 from .format import format_source, mode_key
 from .header import header
-from .inputs import (
+from .keys import (
     closure_of,
     inputs_digest,
     spec_keys,
@@ -33,22 +35,10 @@ from .inputs import (
     templates_fingerprint,
     tool_key,
 )
-from .model import (
-    RECORD,
-    Generated,
-    InputError,
-    Output,
-    Plan,
-    Position,
-    Problem,
-    Spec,
-    SpecSources,
-    Target,
-    TemplateSet,
-)
+from .model import RECORD, Output, Plan, Spec, SpecSources, TemplateSet
 from .plan import make_plan
+from .syntax import compile_problem
 from .validate import validate
-from .verify import compile_problem
 from .version import __version__
 from .workers import Progress, produce_all
 

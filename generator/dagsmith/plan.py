@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from .errors import Position, Problem
 from .header import is_owned
-from .model import Change, Output, Plan, Position, Problem
+from .model import Change, Output, Plan
 
 
 def make_plan(

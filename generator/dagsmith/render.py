@@ -23,12 +23,13 @@ from jinja2.compiler import CodeGenerator, Frame
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from . import dagcode
+from .errors import Position, Problem
 from .layout import Holes, explodes, on_one_line
-from .legacy import check_legacy_source, render_legacy
 from .literals import LiteralError, describe_path, to_literal
-from .model import JINJA_SYNTAX, Position, Problem, Spec, TemplateSet
+from .model import JINJA_SYNTAX, Spec, TemplateSet
 from .pycode import Call, Var
 from .pystrings import IN_STRING, inside_strings
+from .tokens import check_legacy_source, render_legacy
 
 
 class Code(str):

@@ -1,21 +1,33 @@
 """What a plan means to people: a unified diff, counts, and a pull-request summary.
 
-The summary is handed the task graphs before and after (from airflow.py);
-it starts nothing itself.
+The summary is handed the task graphs before and after (read by
+`airflow/dagbag.py`); it starts nothing itself.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from .dagbag import TaskGraph
 from .header import spec_of
 from .model import Change, Plan, environment_of
 
-# Task graphs by output path: of the files as they are, and as they would be.
-Graphs = tuple[dict[str, TaskGraph], dict[str, TaskGraph]]
+
+@dataclass(frozen=True)
+class TaskGraph:
+    """A DAG's tasks (id, operator class) and edges (upstream, downstream), as Airflow sees them."""
+
+    tasks: tuple[tuple[str, str], ...]
+    edges: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Graphs:
+    """Task graphs by output path: of the files as they are, and as they would be."""
+
+    before: Mapping[str, TaskGraph]
+    after: Mapping[str, TaskGraph]
 
 
 def unified_diff(plan: Plan) -> str:
@@ -129,15 +141,16 @@ def markdown_summary(
 
 def _table(pending: Iterable[Change], graphs: Graphs | None) -> list[str]:
     """The table of some pending DAG files: spec, change and task counts."""
-    old, new = graphs if graphs is not None else (None, None)
     words = {"create": "added", "update": "changed", "remove": "removed"}
     lines = ["| DAG file | spec | change | tasks |", "| --- | --- | --- | --- |"]
     for change in pending:
         spec = spec_of(change.new or change.old)
-        if old is None or new is None:
+        if graphs is None:
             tasks = "(needs Airflow)"
         else:
-            before, after = old.get(change.path), new.get(change.path)
+            before, after = graphs.before.get(change.path), graphs.after.get(
+                change.path
+            )
             tasks = f"{_task_count(before)} → {_task_count(after)}"
         lines.append(f"| `{change.path}` | `{spec}` | {words[change.kind]} | {tasks} |")
     return lines
@@ -148,8 +161,7 @@ def _task_changes(change: Change, graphs: Graphs | None) -> list[str]:
     (or without Airflow's graphs)."""
     if graphs is None:
         return []
-    old, new = graphs
-    delta = diff(old.get(change.path), new.get(change.path))
+    delta = diff(graphs.before.get(change.path), graphs.after.get(change.path))
     if not delta:
         return []
     return [

@@ -24,9 +24,10 @@ from .contracts import (
     contract_validator,
     extra_keys,
 )
+from .errors import Position, Problem
 from .literals import LiteralError, describe_path, to_literal
 from .merge import for_environment
-from .model import Document, Position, Problem, Spec, TemplateSet, output_path
+from .model import Document, Spec, TemplateSet, output_path
 from .params import check_params
 from .schema import (
     DAG_ID_PATTERN,

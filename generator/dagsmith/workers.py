@@ -13,7 +13,8 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 
-from .model import Document, Output, Problem, Spec, TemplateSet
+from .errors import Problem
+from .model import Document, Output, Spec, TemplateSet
 
 # Told (done, total) as specs are built, for a progress line.
 Progress = Callable[[int, int], None]

@@ -21,7 +21,8 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .model import OutputError, Plan, Position, Problem
+from .errors import OutputError, Position, Problem
+from .model import Plan
 
 LOCK_NAME = "lock"
 # In a dags folder: not a .py file, so Airflow ignores it.

@@ -16,7 +16,8 @@ from typing import Any
 
 import yaml
 
-from .model import Document, Position, Problem, ValuePath
+from .errors import Position, Problem
+from .model import Document, ValuePath
 
 # More values than any hand-written spec has; reached only by alias bombs.
 NODE_BUDGET = 100_000

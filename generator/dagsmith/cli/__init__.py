@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import click
 
+from ..errors import DagsmithError
 from ..format import black_version
-from ..model import DagsmithError
 from ..version import __version__
 from . import author, build, runs, ship
 from .common import color, say

@@ -12,8 +12,8 @@ import click
 
 from .. import load, write
 from ..config import Settings
-from ..legacy import ImportPlan
-from ..model import InputError
+from ..errors import InputError
+from ..migrate.dag_creator import ImportPlan
 from .common import EXIT_DRIFT, folder_options, print_table, say
 
 
@@ -183,18 +183,18 @@ def _existing(settings: Settings) -> Callable[[str], str | None]:
 
 
 def _plan_dag_creator(settings: Settings, sources: tuple[Path, ...]) -> ImportPlan:
-    from .. import legacy
+    from ..migrate import dag_creator
 
     if len(sources) != 2 or not all(p.is_dir() for p in sources):
         raise click.UsageError(
             "--from dag-creator takes OLD_TEMPLATES OLD_DAGS, two folders"
         )
     old_templates, old_dags = sources
-    old = load.read_legacy(old_templates, old_dags, settings)
-    patterns = legacy.patterns(
+    old = dag_creator.read_legacy(old_templates, old_dags, settings)
+    patterns = dag_creator.patterns(
         old, lambda name: settings.display(old_templates / f"{name}.template")
     )
-    return legacy.plan_import(
+    return dag_creator.plan_import(
         old,
         patterns,
         settings.display(settings.specs),
@@ -209,7 +209,7 @@ def _plan_dag_factory(
     import datetime
     import os
 
-    from .. import migrate_dagfactory as dagfactory
+    from ..migrate import dag_factory as dagfactory
 
     if len(sources) != 1:
         raise click.UsageError("--from dag-factory takes CONFIGS, one file or folder")

@@ -204,13 +204,17 @@ def list_(settings: Settings, as_json: bool) -> None:
 
 def task_graphs(plan: Plan, python: str) -> Graphs | None:
     """The task graphs of the plan's pending files before and after; None without Airflow."""
-    from ..dagbag import AirflowMissing, graphs_of
+    from ..airflow.dagbag import AirflowMissing, graphs_of
 
     pending = plan.pending
     try:
-        return (
-            graphs_of({c.path: c.old for c in pending if c.old is not None}, python),
-            graphs_of({c.path: c.new for c in pending if c.new is not None}, python),
+        return Graphs(
+            before=graphs_of(
+                {c.path: c.old for c in pending if c.old is not None}, python
+            ),
+            after=graphs_of(
+                {c.path: c.new for c in pending if c.new is not None}, python
+            ),
         )
     except AirflowMissing:
         return None

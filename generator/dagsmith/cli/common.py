@@ -13,8 +13,9 @@ from typing import Any, TypeVar
 import click
 
 from .. import pipeline
+from ..cache import Generated
 from ..config import Settings, load_settings
-from ..model import Generated, environment_of
+from ..model import environment_of
 
 F = TypeVar("F", bound=Callable[..., Any])
 

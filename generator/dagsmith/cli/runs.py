@@ -10,10 +10,11 @@ from typing import Any
 import click
 
 from .. import pipeline
-from ..api import ClientMissing
+from ..airflow.client import ClientMissing, RunStatus
+from ..airflow.runs import trigger as start_run
 from ..config import Settings
-from ..model import ConfError, Contract, InputError, RunStatus
-from ..runs import trigger as start_run
+from ..errors import ConfError, InputError
+from ..params import Contract
 from .common import (
     EXIT_FAILED,
     EXIT_INVALID,

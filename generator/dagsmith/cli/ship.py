@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from .. import pipeline, ship, write
+from .. import pipeline, write
+from ..airflow import deploy as to_airflow
 from ..config import Settings
 from ..report import counts
 from .common import (
@@ -46,10 +47,10 @@ def verify(settings: Settings, python: str, slow: float) -> None:
       dagsmith verify
       dagsmith verify --python ../airflow2-venv/bin/python
     """
-    from ..dagbag import AirflowMissing
+    from ..airflow.dagbag import AirflowMissing
 
     try:
-        report = ship.verify(settings, python)
+        report = to_airflow.verify(settings, python)
     except AirflowMissing as error:
         say(f"dagsmith: {error}")
         sys.exit(EXIT_INVALID)
@@ -116,7 +117,7 @@ def deploy(
       dagsmith deploy --env prod --to /mnt/airflow/dags
     """
     with progress_line() as progress:
-        plan = ship.deploy(
+        plan = to_airflow.deploy(
             settings,
             target,
             environment=environment,
@@ -168,8 +169,8 @@ def graph(
     import shutil
     import subprocess
 
-    from ..dagbag import AirflowMissing, graphs_of
-    from ..graph import to_dot, to_mermaid
+    from ..airflow.dagbag import AirflowMissing, graphs_of
+    from ..airflow.graph import to_dot, to_mermaid
 
     built, _ = pipeline.status(settings)  # reuses outputs that are up to date
     chosen = select(built, settings, target, environment)
@@ -243,8 +244,8 @@ def lint(settings: Settings, fix: bool) -> None:
       dagsmith lint
       dagsmith lint --fix
     """
+    from ..airflow.lint import RuffMissing, findings, run_ruff
     from ..layoutlint import fixed_legacy_templates, layout_findings
-    from ..lint import RuffMissing, findings, run_ruff
 
     built, _ = pipeline.status(settings)  # reuses outputs that are up to date
     try:
@@ -261,9 +262,9 @@ def lint(settings: Settings, fix: bool) -> None:
         specs, templates, _ = pipeline.load_and_validate(settings)
     found += layout_findings(specs, templates)
     for finding in found:
-        label = "" if finding.is_error else color(" warning:", fg="yellow")
+        label = "" if finding.error else color(" warning:", fg="yellow")
         click.echo(f"{color(str(finding.where), bold=True)}:{label} {finding.message}")
-    errors = sum(f.is_error for f in found)
+    errors = sum(f.error for f in found)
     layout = sum(f.code == "black" for f in found)
     if not found:
         say(f"dagsmith: {len(built.files)} DAGs use nothing that Airflow 3 removed")

@@ -17,21 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import airflow_probe
+from ..report import TaskGraph
 
+PROBE = Path(__file__).with_name("probe.py")
 AIRFLOW_INSTALL_HINT = (
     "Apache Airflow is not installed for {python}: install it with "
     "`pip install 'dagsmith[airflow]'` (or `make install-airflow`), "
     "or point --python at an interpreter that has it"
 )
-
-
-@dataclass(frozen=True)
-class TaskGraph:
-    """A DAG's tasks (id, operator class) and edges (upstream, downstream), as Airflow sees them."""
-
-    tasks: tuple[tuple[str, str], ...]
-    edges: tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True)
@@ -87,7 +80,9 @@ def parse_in_airflow(
         }
         # The probe runs in the output folder: make a relative interpreter path absolute.
         executable = os.path.abspath(python) if os.sep in python else python
-        command = [executable, airflow_probe.__file__, str(report), *files]
+        # Run as `-c`, not as a script, so that its folder (dagsmith's own
+        # modules) is not first on the path of the Airflow it imports.
+        command = [executable, "-c", PROBE.read_text("utf-8"), str(report), *files]
         try:
             result = subprocess.run(
                 command,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from .dagbag import TaskGraph
+from ..report import TaskGraph
 
 
 def _ids(graph: TaskGraph) -> dict[str, str]:

@@ -11,32 +11,18 @@ template, at the output's line, naming its spec.
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
-from .model import Generated, Position, TemplateSet
+from ..cache import Generated
+from ..errors import Position
+from ..layoutlint import Finding, template_line
+from ..model import TemplateSet
 
 RULES = ("AIR301", "AIR302", "AIR311", "AIR312")
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 ERRORS = ("AIR301", "AIR302")
-
-
-@dataclass(frozen=True, order=True)
-class Finding:
-    """One thing to change for Airflow 3, where it is written."""
-
-    where: Position
-    code: str
-    message: str
-
-    @property
-    def is_error(self) -> bool:
-        """Removed or moved in Airflow 3 (as opposed to a suggested update)."""
-        return self.code in ERRORS
 
 
 class RuffMissing(Exception):
@@ -101,7 +87,8 @@ def findings(
             )
         else:
             at = Position(template.path, where)
-        found.add(Finding(at, str(row["code"]), message))
+        code = str(row["code"])
+        found.add(Finding(at, code, message, error=code in ERRORS))
     return sorted(found)
 
 
@@ -113,26 +100,6 @@ def _segment(row: Mapping[str, object], line: str) -> str:
     if start["row"] != end["row"]:
         return line.strip()
     return line[start["column"] - 1 : end["column"] - 1]
-
-
-def template_line(source: str, line: str, segment: str | None) -> int | None:
-    """The template line that wrote an output line: the same text, else, of the
-    lines holding what ruff points at (`segment`; None: of every line), the
-    one sharing the most names with it (black may have split or joined it)."""
-    lines = source.splitlines()
-    for number, text in enumerate(lines, 1):
-        if text.strip() == line.strip():
-            return number
-    names = set(_NAME.findall(line)) - {segment}
-    shared = {
-        number: len(names & set(_NAME.findall(text)))
-        for number, text in enumerate(lines, 1)
-        if segment is None or (segment and segment in text)
-    }
-    # A line that shares nothing but the segment did not write this one (the
-    # name may come from a filter's output, say).
-    best = max(shared, key=lambda n: (shared[n], -n), default=None)
-    return best if best is not None and shared[best] else None
 
 
 def _message(row: Mapping[str, object]) -> str:

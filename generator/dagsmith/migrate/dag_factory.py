@@ -24,10 +24,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from . import dagcode, dagvalues
-from .legacy import ImportPlan, spec_yaml
-from .model import InputError, Position, Problem, Template
-from .schema import NAME_PATTERN
+from .. import dagcode, dagvalues
+from ..errors import InputError, Position, Problem
+from ..model import Template
+from ..schema import NAME_PATTERN
+from .dag_creator import ImportPlan, spec_yaml
 
 SUFFIXES = (".yaml", ".yml")
 DEFAULTS_FILES = ("defaults.yml", "defaults.yaml")
@@ -484,9 +485,9 @@ def _why_not(
 
 def _invalid(text: str, target: str) -> str | None:
     """What dagsmith/tasks refuses in a spec: its contract, then dagcode's checks."""
-    from .contracts import check_contract
-    from .validate import check_declared_dag
-    from .yamlpos import parse_documents
+    from ..contracts import check_contract
+    from ..validate import check_declared_dag
+    from ..yamlpos import parse_documents
 
     (document,), _ = parse_documents(text, target)
     template, validator = _builtin()
@@ -502,9 +503,9 @@ def _invalid(text: str, target: str) -> str | None:
 @cache
 def _builtin() -> tuple[Template, Any]:
     """dagsmith/tasks and its contract's validator, made once."""
-    from .contracts import contract_validator
-    from .load import pack_templates
-    from .packs import installed_packs
+    from ..contracts import contract_validator
+    from ..load import pack_templates
+    from ..packs import installed_packs
 
     pack = installed_packs().get(dagcode.PACK)
     template = pack_templates(pack).get(dagcode.TEMPLATE) if pack else None

@@ -1,8 +1,7 @@
-"""The old dag_creator's templates: render their #DAG_ID/#MASTER_DICT tokens, and
-import the files it generated back into specs.
+"""`dagsmith import`: an old dag_creator setup, its templates and the files
+it generated, back into specs (rendering the tokens is `tokens.py`'s).
 
-Rendering fills each token with the exact literal of the spec's value. For
-`import`, each old `.template` becomes a pattern: its Python AST with `#DAG_ID` and
+Each old `.template` becomes a pattern: its Python AST with `#DAG_ID` and
 `#MASTER_DICT` as holes. A generated file matches a template when its AST is
 the pattern's with every hole filled by a literal (the same value wherever a
 token appears twice). Files are parsed with `ast`, never executed.
@@ -12,22 +11,17 @@ from __future__ import annotations
 
 import ast
 import inspect
-import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
-from .layout import Holes
-from .literals import LiteralError, to_literal
-from .load import LegacyProject
-from .model import InputError, Position, Problem, Spec, Template
-from .pystrings import IN_STRING, inside_strings
+from ..config import Settings
+from ..errors import InputError, Position, Problem
+from ..literals import LiteralError, to_literal
+from ..load import read_text, walk_files
+from ..tokens import HOLES, LEGACY_TOKENS, fill_tokens, laid_out_template
 
-LEGACY_TOKENS = re.compile(r"#(DAG_ID|MASTER_DICT)\b")
-HOLES = {
-    "DAG_ID": "__dagsmith_hole_DAG_ID__",
-    "MASTER_DICT": "__dagsmith_hole_MASTER_DICT__",
-}
 _BY_NAME = {name: token for token, name in HOLES.items()}
 
 
@@ -49,6 +43,35 @@ class Imported:
     template: str | None = None
     master_dict: Any = None
     problem: str | None = None
+
+
+@dataclass(frozen=True)
+class LegacyProject:
+    """An old dag_creator setup: `.template` files, and the files made from them."""
+
+    templates: Mapping[str, str]
+    files: tuple[tuple[str, str, str], ...]  # (shown path, namespace, text)
+    problems: tuple[Problem, ...]
+
+
+def read_legacy(templates: Path, dags: Path, settings: Settings) -> LegacyProject:
+    """Every old template by name, and every NAMESPACE/DAG.py under the old dags folder."""
+    found, files, problems = {}, [], []
+    for path in walk_files(templates):
+        if path.suffix == ".template":
+            text, problem = read_text(path, settings, outside_ok=True)
+            problems += [problem] if problem else []
+            if text is not None:
+                found[path.stem] = text
+    for path in walk_files(dags):
+        if path.suffix != ".py" or "__pycache__" in path.parts:
+            continue
+        text, problem = read_text(path, settings, outside_ok=True)
+        problems += [problem] if problem else []
+        namespace = path.parent.relative_to(dags).as_posix()
+        if text is not None:
+            files.append((settings.display(path), namespace, text))
+    return LegacyProject(found, tuple(files), tuple(problems))
 
 
 def pattern(name: str, source: str) -> Pattern | str:
@@ -144,7 +167,7 @@ def spec_yaml(data: Mapping[str, Any], source: str) -> str | None:
     cannot hold its values exactly (it must read back equal, type for type)."""
     import yaml
 
-    from .yamlpos import parse_documents
+    from ..yamlpos import parse_documents
 
     try:
         body = yaml.safe_dump(dict(data), sort_keys=False, allow_unicode=True, width=88)
@@ -177,7 +200,7 @@ def fidelity(old: str, template: str, imported: Imported) -> Fidelity:
     black re-indents docstrings, so a template whose functions have indented
     docstrings regenerates with different docstring text and nothing else.
     """
-    from .format import format_source
+    from ..format import format_source
 
     assert imported.dag_id is not None, "only a file that matched is regenerated"
     source = fill_tokens(template, imported.dag_id, imported.master_dict)
@@ -210,84 +233,6 @@ def _clean_docstrings(tree: ast.Module) -> ast.Module:
                 lines = inspect.cleandoc(first.value.value).splitlines()
                 first.value.value = "\n".join(line.rstrip() for line in lines)
     return tree
-
-
-def check_legacy_source(template: Template) -> list[Problem]:
-    """Missing #DAG_ID/#MASTER_DICT tokens, and tokens inside a Python string."""
-    found = list(LEGACY_TOKENS.finditer(template.source))
-    missing = {"DAG_ID", "MASTER_DICT"} - {m.group(1) for m in found}
-    problems = [
-        Problem(Position(template.path), f"legacy template has no #{token} token")
-        for token in sorted(missing)
-    ]
-    skeleton = LEGACY_TOKENS.sub(lambda m: "_" * len(m.group(0)), template.source)
-    for offset in inside_strings(skeleton, [m.start() + 1 for m in found]):
-        line = template.source.count("\n", 0, offset) + 1
-        problems.append(
-            Problem(
-                Position(template.path, line),
-                IN_STRING + ": dagsmith writes values as literals, quotes included",
-            )
-        )
-    return problems
-
-
-def render_legacy(spec: Spec, template: Template) -> str:
-    """The old dag_creator's substitution, with exact literals for the two tokens."""
-    return fill_tokens(template.source, spec.dag_id, spec.master_dict)
-
-
-def fill_tokens(source: str, dag_id: str, master_dict: Mapping[Any, Any]) -> str:
-    """A legacy template's source with its tokens replaced by exact literals."""
-    holes = Holes()
-    values = {"DAG_ID": to_literal(dag_id), "MASTER_DICT": holes.hold(master_dict)}
-    return holes.fill(LEGACY_TOKENS.sub(lambda match: values[match.group(1)], source))
-
-
-def in_black_layout(source: str) -> str | None:
-    """The template as black writes it, its tokens kept; None if black cannot.
-
-    Each token stands in as a name of its own length, so that black splits
-    lines as it will once the token is a value; the names go back to tokens.
-    """
-    from .format import format_source
-
-    stand_ins: dict[str, str] = {}
-    for token in ("DAG_ID", "MASTER_DICT"):
-        free = [f"{c}{token}" for c in "_QXZ" if f"{c}{token}" not in source]
-        if not free:
-            return None
-        stand_ins[token] = free[0]
-    skeleton = LEGACY_TOKENS.sub(lambda m: stand_ins[m.group(1)], source)
-    formatted = format_source(skeleton, Position("template"))
-    if isinstance(formatted, Problem):
-        return None
-    back = {name: f"#{token}" for token, name in stand_ins.items()}
-    found = re.compile("|".join(rf"\b{name}\b" for name in back))
-    text = found.sub(lambda m: back[m.group(0)], formatted)
-    same_tokens = sorted(LEGACY_TOKENS.findall(text)) == sorted(
-        LEGACY_TOKENS.findall(source)
-    )
-    return text if same_tokens else None
-
-
-def laid_out_template(
-    source: str, dags: Iterable[tuple[str, str, Mapping[Any, Any]]]
-) -> str | None:
-    """The template in black's layout, when every DAG (file, dag_id,
-    master_dict) renders to the very bytes it renders to from the old text;
-    None otherwise."""
-    from .format import format_source
-
-    laid = in_black_layout(source)
-    if laid is None or laid == source:
-        return None
-    for file, dag_id, master_dict in dags:
-        before = format_source(fill_tokens(source, dag_id, master_dict), Position(file))
-        after = format_source(fill_tokens(laid, dag_id, master_dict), Position(file))
-        if isinstance(before, Problem) or before != after:
-            return None
-    return laid
 
 
 @dataclass(frozen=True)

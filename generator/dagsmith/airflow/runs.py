@@ -19,9 +19,9 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .api import Airflow, connection
-from .model import AirflowError, ConfError, Contract, RunStatus
-from .params import check_conf
+from ..errors import AirflowError, ConfError
+from ..params import Contract, check_conf
+from .client import Airflow, RunStatus, connection
 
 FINISHED = ("success", "failed")
 

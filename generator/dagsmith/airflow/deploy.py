@@ -6,24 +6,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import load, write
-from .config import Settings
+from .. import load, write
+from ..config import Settings
+from ..errors import InputError, OptionError, Position, Problem, StaleError, VerifyError
+from ..header import is_owned
+from ..model import RECORD, Output, Plan
+from ..pipeline import check, load_and_validate, plan_folder, silent
+from ..workers import Progress
 from .dagbag import DagBagReport, parse_in_airflow
-from .header import is_owned
-from .model import (
-    RECORD,
-    InputError,
-    OptionError,
-    Output,
-    Plan,
-    Position,
-    Problem,
-    StaleError,
-    VerifyError,
-)
-from .pipeline import check, load_and_validate, plan_folder, silent
 from .verify import check_parsed, check_stable
-from .workers import Progress
 
 
 def verify(settings: Settings, python: str) -> DagBagReport:

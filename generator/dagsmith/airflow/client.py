@@ -15,17 +15,11 @@ import time
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .model import (
-    AirflowError,
-    ConfError,
-    Connection,
-    Contract,
-    Position,
-    Problem,
-    RunStatus,
-)
+from ..errors import AirflowError, ConfError, Position, Problem
+from ..params import Contract
 
 if TYPE_CHECKING:  # the client is imported only where a call is made
     from airflow_client.client import ApiException, DAGResponse, TaskInstanceResponse
@@ -344,3 +338,37 @@ def _instance_name(instance: TaskInstanceResponse) -> str:
     if instance.rendered_map_index:
         name += f" ({instance.rendered_map_index})"
     return name
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where Airflow's API is and how to sign in: a token, or a username and password.
+
+    Never read from specs; never printed.
+    """
+
+    url: str
+    token: str | None = None
+    username: str | None = None
+    password: str | None = None
+
+    def __repr__(self) -> str:
+        return f"Connection(url={self.url!r})"
+
+
+@dataclass(frozen=True)
+class RunStatus:
+    """A DAG run as Airflow reports it: its state and its task instances."""
+
+    dag_id: str
+    run_id: str
+    url: str
+    state: str
+    done: int = 0
+    total: int = 0
+    failed: tuple[str, ...] = ()
+
+    @property
+    def succeeded(self) -> bool:
+        """Whether the run finished with success."""
+        return self.state == "success"
