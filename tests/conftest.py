@@ -113,6 +113,12 @@ class Project:
         """Run `dagsmith ARGS` in-process; exceptions other than exits propagate."""
         return CliRunner().invoke(main, list(args), catch_exceptions=False, color=color)
 
+    def ok(self, *args: str) -> Result:
+        """Run a setup step, `dagsmith ARGS`, which must succeed."""
+        result = self.run(*args)
+        assert result.exit_code == 0, (args, result.output)
+        return result
+
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:

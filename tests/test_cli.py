@@ -28,7 +28,7 @@ def test_generate_writes_one_file_per_spec(project: Project) -> None:
 
 
 def test_generate_matches_the_committed_examples(project: Project) -> None:
-    project.run("generate")
+    project.ok("generate")
     for path in EXAMPLE_OUTPUTS:
         assert (
             project.outputs()[path] == (REPO / "generated_dags" / path).read_bytes()
@@ -43,7 +43,7 @@ def test_exit_nonzero_on_change_tells_a_hook_that_files_changed(
 
 
 def test_generate_twice_changes_nothing(project: Project) -> None:
-    project.run("generate")
+    project.ok("generate")
     before = project.outputs()
     result = project.run("generate")
     assert "0 created, 0 updated, 0 removed, 8 unchanged" in result.stderr
@@ -51,7 +51,7 @@ def test_generate_twice_changes_nothing(project: Project) -> None:
 
 
 def test_check_is_clean_after_generate(project: Project) -> None:
-    project.run("generate")
+    project.ok("generate")
     result = project.run("check")
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
@@ -68,7 +68,7 @@ def test_check_before_generate_shows_creations_and_writes_nothing(
 
 
 def test_check_catches_a_hand_edit(project: Project) -> None:
-    project.run("generate")
+    project.ok("generate")
     path = project.root / "generated_dags/etl/etl_sales.py"
     path.write_text(
         path.read_text().replace('SOURCE = "sales_db"', 'SOURCE = "prod_db"')
@@ -80,7 +80,7 @@ def test_check_catches_a_hand_edit(project: Project) -> None:
 
 
 def test_check_catches_a_spec_edit(project: Project) -> None:
-    project.run("generate")
+    project.ok("generate")
     spec = project.root / "specs/etl/inventory.yaml"
     spec.write_text(spec.read_text().replace("key: sku", "key: item_sku"))
     result = project.run("check")
@@ -90,7 +90,7 @@ def test_check_catches_a_spec_edit(project: Project) -> None:
 
 
 def test_check_catches_a_template_edit(project: Project) -> None:
-    project.run("generate")
+    project.ok("generate")
     template = project.root / "templates/tenant_report.py.j2"
     template.write_text(template.read_text().replace('"report"', '"weekly-report"'))
     result = project.run("check")
@@ -101,7 +101,7 @@ def test_check_catches_a_template_edit(project: Project) -> None:
 
 
 def test_check_catches_a_defaults_edit(project: Project) -> None:
-    project.run("generate")
+    project.ok("generate")
     defaults = project.root / "specs/reports/_defaults.yaml"
     defaults.write_text(defaults.read_text().replace("0 6 * * 1", "0 7 * * 1"))
     result = project.run("check")
@@ -111,7 +111,7 @@ def test_check_catches_a_defaults_edit(project: Project) -> None:
 
 
 def test_generate_prunes_owned_files_whose_spec_is_gone(project: Project) -> None:
-    project.run("generate")
+    project.ok("generate")
     (project.root / "specs/etl/inventory.yaml").unlink()
     assert project.run("check").exit_code == 1
     result = project.run("generate")
@@ -122,15 +122,15 @@ def test_generate_prunes_owned_files_whose_spec_is_gone(project: Project) -> Non
 
 
 def test_pruning_removes_a_namespace_folder_it_empties(project: Project) -> None:
-    project.run("generate")
+    project.ok("generate")
     for spec in (project.root / "specs/etl").iterdir():
         spec.unlink()
-    project.run("generate")
+    project.ok("generate")
     assert not (project.root / "generated_dags/etl").exists()
 
 
 def test_files_without_the_header_are_never_touched(project: Project) -> None:
-    project.run("generate")
+    project.ok("generate")
     mine = project.write("generated_dags/etl/handwritten.py", "# my own DAG\n")
     assert project.run("generate").exit_code == 0
     assert project.run("check").exit_code == 0
@@ -179,7 +179,7 @@ def test_list_shows_every_spec_and_its_status(project: Project) -> None:
     rows = json.loads(project.run("list", "--json").stdout)
     assert {r["dag_id"] for r in rows} == EXAMPLE_DAG_IDS
     assert {r["status"] for r in rows} == {"new"}
-    project.run("generate")
+    project.ok("generate")
     rows = json.loads(project.run("list", "--json").stdout)
     assert {r["status"] for r in rows} == {"ok"}
     acme = next(r for r in rows if r["dag_id"] == "report_acme")

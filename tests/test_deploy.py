@@ -55,12 +55,12 @@ def test_dry_run_prints_the_plan_and_changes_nothing(
 def test_deploy_updates_and_removes_owned_files_only(
     project: Project, dags: Path
 ) -> None:
-    project.run("deploy", "--to", str(dags))
+    project.ok("deploy", "--to", str(dags))
     (dags / "team_dag.py").write_text("# hand-written by another team\n")
     (project.root / "specs/etl/inventory.yaml").unlink()
     spec = project.root / "specs/etl/sales.yaml"
     spec.write_text(spec.read_text().replace("@daily", "@hourly"))
-    project.run("generate")
+    project.ok("generate")
     result = project.run("deploy", "--to", str(dags))
     assert result.exit_code == 0, result.output
     assert "0 created, 1 updated, 1 removed, 6 unchanged" in result.stderr

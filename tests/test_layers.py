@@ -78,3 +78,31 @@ def test_an_import_across_a_layer_breaks_the_contract(
     result = lint_imports(copy)
     assert result.returncode == 1, result.stdout
     assert broken in result.stdout
+
+
+def test_the_package_imports_as_dagsmith_and_generator_is_no_package(
+    tmp_path: Path,
+) -> None:
+    """From a folder of the user's (not this checkout, whose `generator/` folder
+    holds the code): `import dagsmith`, `python -m dagsmith` and `from dagsmith
+    import trigger` work, and `generator` is not a top-level import."""
+    script = (
+        "import importlib.util, sys\n"
+        "import dagsmith\n"
+        "assert 'dagsmith.airflow.runs' not in sys.modules  # trigger is lazy\n"
+        "from dagsmith import trigger\n"
+        "assert trigger.__module__ == 'dagsmith.airflow.runs'\n"
+        "print(importlib.util.find_spec('generator'))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "None\n"
+    version = subprocess.run(
+        [sys.executable, "-m", "dagsmith", "--version"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert version.stdout.startswith(f"dagsmith {dagsmith.__version__} (black ")

@@ -106,8 +106,8 @@ def test_the_record_edited_and_its_check_line_recomputed_still_fails(
 
     record = from_record((cloned.root / RECORD_PATH).read_bytes())
     state = record.state
-    path, (_, targets) = next(iter(state.specs.items()))
-    forged = type(state)(state.outputs, {**state.specs, path: ("0" * 32, targets)})
+    path, entry = next(iter(state.specs.items()))
+    forged = replace(state, specs={**state.specs, path: replace(entry, key="0" * 32)})
     (cloned.root / RECORD_PATH).write_bytes(to_record(replace(record, state=forged)))
     assert cloned.run("check").exit_code == 1  # what generate writes differs
 

@@ -51,7 +51,7 @@ class Target:
     spec: str
     output: str
     inputs: str
-    template_key: str  # the template as it was: inputs.template_key
+    template_key: str  # the template as it was: keys.template_key
 
 
 @dataclass(frozen=True)
@@ -62,19 +62,30 @@ class Generated:
     output: Output
 
 
+@dataclass(frozen=True, order=True)
+class Made:
+    """A fact about the current tools: these inputs gave a body of this digest."""
+
+    inputs: str
+    body: str
+
+
+@dataclass(frozen=True)
+class SpecEntry:
+    """A spec file's key when it was last read, and the targets it yielded."""
+
+    key: str
+    targets: tuple[Target, ...]
+
+
 @dataclass(frozen=True)
 class State:
     """What a run may reuse: see the module's docstring."""
 
-    outputs: frozenset[str] = frozenset()
-    specs: Mapping[str, tuple[str, tuple[Target, ...]]] = field(default_factory=dict)
+    outputs: frozenset[Made] = frozenset()
+    specs: Mapping[str, SpecEntry] = field(default_factory=dict)
     closures: Closures = field(default_factory=dict)
     templates: str = ""
-
-
-def output_entry(inputs: str, body: str) -> str:
-    """An outputs entry: these inputs gave this body with the current tools."""
-    return f"{inputs} {body}"
 
 
 def reusable(content: bytes, inputs: str, state: State) -> bool:
@@ -82,10 +93,8 @@ def reusable(content: bytes, inputs: str, state: State) -> bool:
     recorded = recorded_digests(content)
     if recorded is None or recorded[0] != inputs:
         return False
-    return (
-        actual_body_digest(content) == recorded[1]
-        and output_entry(*recorded) in state.outputs
-    )
+    body = recorded[1]
+    return actual_body_digest(content) == body and Made(inputs, body) in state.outputs
 
 
 def settled(
@@ -98,9 +107,10 @@ def settled(
     templates, and with every output reusable."""
     found = {}
     for path, current in keys.items():
-        key, targets = state.specs.get(path, ("", ()))
-        if not targets or key != current:
+        entry = state.specs.get(path)
+        if entry is None or not entry.targets or entry.key != current:
             continue
+        targets = entry.targets
         if all(
             t.template_key == template_keys.get(t.template)
             and (output := existing.get(t.output)) is not None
@@ -123,8 +133,8 @@ def next_state(
     for file in files:
         by_spec.setdefault(file.target.spec, []).append(file.target)
         if recorded := recorded_digests(file.output.content):
-            entries.add(output_entry(*recorded))
-    specs = {path: (keys[path], tuple(found)) for path, found in by_spec.items()}
+            entries.add(Made(*recorded))
+    specs = {path: SpecEntry(keys[path], tuple(f)) for path, f in by_spec.items()}
     return State(frozenset(entries), specs, dict(closures), templates)
 
 
@@ -133,12 +143,12 @@ def combine(keys: Mapping[str, str], *states: State) -> State:
     about these tools), for each spec file the entry whose key is current, the
     closures, and the first known template digest."""
     outputs = frozenset().union(*(state.outputs for state in states))
-    specs: dict[str, tuple[str, tuple[Target, ...]]] = {}
+    specs: dict[str, SpecEntry] = {}
     closures: dict[str, tuple[str, ...]] = {}
     for state in states:
         for path, entry in state.specs.items():
             known = specs.get(path)
-            if known is None or (known[0] != keys.get(path) == entry[0]):
+            if known is None or (known.key != keys.get(path) == entry.key):
                 specs[path] = entry
         closures = {**state.closures, **closures}
     templates = next((s.templates for s in states if s.templates), "")
@@ -148,13 +158,13 @@ def combine(keys: Mapping[str, str], *states: State) -> State:
 def to_json(state: State) -> str:
     """The local cache as text."""
     specs = {
-        path: {"key": key, "targets": [list(vars(t).values()) for t in targets]}
-        for path, (key, targets) in sorted(state.specs.items())
+        path: {"key": entry.key, "targets": [vars(t) for t in entry.targets]}
+        for path, entry in sorted(state.specs.items())
     }
     # One line: without `indent`, json's C encoder writes it, ten times faster.
     return json.dumps(
         {
-            "outputs": sorted(state.outputs),
+            "outputs": [[m.inputs, m.body] for m in sorted(state.outputs)],
             "specs": specs,
             "closures": {k: list(v) for k, v in sorted(state.closures.items())},
             "templates": state.templates,
@@ -169,11 +179,12 @@ def from_json(text: str) -> State:
     try:
         data: Any = json.loads(text)
         specs = {
-            path: (entry["key"], tuple(Target(*f) for f in entry["targets"]))
+            path: SpecEntry(entry["key"], tuple(Target(**t) for t in entry["targets"]))
             for path, entry in data["specs"].items()
         }
         closures = {k: tuple(v) for k, v in data["closures"].items()}
-        return State(frozenset(data["outputs"]), specs, closures, data["templates"])
+        outputs = frozenset(Made(inputs, body) for inputs, body in data["outputs"])
+        return State(outputs, specs, closures, data["templates"])
     except (ValueError, KeyError, TypeError, AttributeError):
         return State()
 
@@ -204,7 +215,7 @@ def to_record(record: Record) -> bytes:
     of the lines above) makes a hand edit show.
     """
     state = record.state
-    bodies = dict(entry.split(" ") for entry in state.outputs)
+    bodies = {made.inputs: made.body for made in state.outputs}
     lines = [json.dumps(["tool", record.tool])]
     lines += [
         json.dumps(["pack", name, *record.packs[name]]) for name in sorted(record.packs)
@@ -213,10 +224,11 @@ def to_record(record: Record) -> bytes:
         json.dumps(["template", name, *closure])
         for name, closure in sorted(state.closures.items())
     ]
-    for path, (key, targets) in sorted(state.specs.items()):
-        for t in targets:
+    for path, entry in sorted(state.specs.items()):
+        for t in entry.targets:
             values = [getattr(t, name) for name in _TARGET_FIELDS]
-            lines.append(json.dumps(["spec", path, key, *values, bodies[t.inputs]]))
+            row = ["spec", path, entry.key, *values, bodies[t.inputs]]
+            lines.append(json.dumps(row))
     text = "".join(f"{line}\n" for line in lines)
     check = json.dumps(["check", short_hash(text, length=32)])
     return f"{RECORD_HEAD}{text}{check}\n".encode()
@@ -238,10 +250,12 @@ def from_record(content: bytes) -> Record:
         for _, path, key, *values, body_digest in (r for r in rows if r[0] == "spec"):
             target = Target(spec=path, **dict(zip(_TARGET_FIELDS, values, strict=True)))
             table.setdefault(path, (key, []))[1].append(target)
-            outputs.add(output_entry(target.inputs, body_digest))
+            outputs.add(Made(target.inputs, body_digest))
     except (ValueError, TypeError, IndexError, UnicodeDecodeError):
         return Record()
     if kind != "tool":
         return Record()
-    specs = {path: (key, tuple(targets)) for path, (key, targets) in table.items()}
+    specs = {
+        path: SpecEntry(key, tuple(targets)) for path, (key, targets) in table.items()
+    }
     return Record(str(tool), State(frozenset(outputs), specs, closures), packs)

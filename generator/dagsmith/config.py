@@ -8,13 +8,26 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from .errors import InputError, OptionError, Position, Problem
 
 DEFAULT_FOLDERS = {"specs": "specs", "templates": "templates", "out": "generated_dags"}
 ENVIRONMENTS = "environments"
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Candidate(Generic[T]):
+    """Something a command's DAG_ID_OR_SPEC may name: a DAG of a spec file, in
+    an environment ("" without environments)."""
+
+    item: T
+    dag_id: str
+    spec: str
+    environment: str
+
+
 # An environment's name is a folder of the output: a lowercase word.
 ENVIRONMENT_NAME = r"[a-z][a-z0-9_-]{0,39}"
 ENVIRONMENT_RULE = "lowercase letters, digits, '_' and '-', starting with a letter"
@@ -117,18 +130,17 @@ class Settings:
         self,
         name: str,
         environment: str | None,
-        candidates: Iterable[tuple[T, str, str, str]],
+        candidates: Iterable[Candidate[T]],
     ) -> list[T]:
-        """What a command's DAG_ID_OR_SPEC and --env name, among candidates
-        (item, dag_id, spec file, environment): the DAGs of that dag_id or spec
-        file, in that environment. OptionError when --env is not declared, or
-        is missing and the DAG is in several."""
+        """What a command's DAG_ID_OR_SPEC and --env name, among candidates:
+        the DAGs of that dag_id or spec file, in that environment. OptionError
+        when --env is not declared, or is missing and the DAG is in several."""
         environment = self.environment(environment)
         shown = self.display(Path(name)) if Path(name).exists() else None
         found = [
-            (item, env)
-            for item, dag_id, path, env in candidates
-            if name in (dag_id, path) or path == shown
+            (c.item, c.environment)
+            for c in candidates
+            if name in (c.dag_id, c.spec) or c.spec == shown
         ]
         listed = [e for e in self.environments if e in {env for _, env in found}]
         if environment is None and len(listed) > 1:

@@ -33,7 +33,8 @@ def check_contract_schema(template: Template) -> list[Problem]:
 
 
 def contract_validator(contract: Document) -> Validator:
-    """A validator for a contract (checked as a schema first), with format checks."""
+    """A validator for a contract, with format checks; `check_contract_schema` says
+    first whether the contract is a valid JSON Schema."""
     import jsonschema
 
     checker = jsonschema.Draft202012Validator.FORMAT_CHECKER

@@ -21,7 +21,7 @@ from .errors import Position, Problem
 from .format import format_source
 from .model import Spec, Template, TemplateSet
 from .render import render
-from .tokens import laid_out_template
+from .tokens import TokenValues, laid_out_template
 
 # Renders per template: a line black rewrites in all of them is the template's.
 SAMPLE = 8
@@ -142,7 +142,7 @@ def fixed_legacy_templates(
         if template.kind != "legacy" or templates.pack_of(template.name):
             continue  # a pack's templates are its publisher's to change
         dags = [
-            (s.path, s.dag_id, s.master_dict)
+            TokenValues(s.path, s.dag_id, s.master_dict)
             for s in specs
             if s.template == template.name
         ]

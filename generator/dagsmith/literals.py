@@ -8,12 +8,13 @@ Decided per type (YAML gives no others through the safe loader):
 | str, bytes | `repr()`'s escapes, in the quotes black would choose (see `_string`) |
 | int | decimal; over 4,300 digits is an error (Python refuses to read them back) |
 | float | `repr()`, the shortest exact form, in black's `1e16` (not `1e+16`); no NaN, no inf |
-
-Literals are written as black writes them so that a template written in
-black's style renders to source black leaves unchanged: black then formats
-it in one pass instead of two, half the cost of a file.
 | list, tuple, dict | recursive; dict keys keep their type and their YAML order |
 | date, datetime, set, anything else | an error: quote dates, use lists for sets |
+
+Each literal is spelled as black spells it (quotes, numbers), and
+`layout.py` lays out one that does not fit on its line as black splits it,
+so that a template in black's layout renders to source black leaves
+unchanged: one black pass a file instead of two.
 """
 
 from __future__ import annotations

@@ -136,13 +136,11 @@ def read_spec_sources(settings: Settings) -> SpecSources:
     return SpecSources(tuple(specs), defaults, (), chains)
 
 
-def _parse(source: SpecSource, problems: list[Problem]) -> list[Document]:
+def _parse(source: SpecSource) -> tuple[list[Document], list[Problem]]:
+    """A file's documents, and the problems that kept others out."""
     if source.problem is not None or source.text is None:
-        problems.extend([source.problem] if source.problem else [])
-        return []
-    found, failed = parse_documents(source.text, source.path)
-    problems.extend(failed)
-    return found
+        return [], [source.problem] if source.problem else []
+    return parse_documents(source.text, source.path)
 
 
 def parse_specs(
@@ -152,7 +150,8 @@ def parse_specs(
     problems = list(sources.problems)
     defaults: dict[Path, Document] = {}
     for folder, source in sources.defaults.items():
-        found = _parse(source, problems)
+        found, failed = _parse(source)
+        problems += failed
         if len(found) > 1:
             problems.append(
                 Problem(found[1].start, "a defaults file holds one document")
@@ -161,7 +160,8 @@ def parse_specs(
             defaults[folder] = found[0]
     documents = []
     for source in sources.specs if only is None else only:
-        found = _parse(source, problems)
+        found, failed = _parse(source)
+        problems += failed
         if (
             not found
             and source.text is not None

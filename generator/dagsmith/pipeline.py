@@ -10,7 +10,8 @@ A run:
 5. renders, formats and compiles what it cannot reuse, in worker processes
    when there are enough of them;
 6. plans the changes to a folder (`status`);
-7. applies them (`generate`, `deploy`), or shows them (`check`).
+7. applies them (`generate`), or shows them (`check`); `airflow/deploy.py`
+   applies the same plan to an Airflow dags folder.
 
 Jinja2, black and the process pool are imported where they are first used: a
 run that reuses every output (a pre-commit hook, most of the time) needs none.
@@ -23,7 +24,7 @@ from dataclasses import dataclass, replace
 
 from . import cache, load, write
 from .cache import Generated, Target
-from .config import Settings
+from .config import Candidate, Settings
 from .errors import InputError, Position, Problem
 from .format import format_source, mode_key
 from .header import header
@@ -40,7 +41,7 @@ from .plan import make_plan
 from .syntax import compile_problem
 from .validate import validate
 from .version import __version__
-from .workers import Progress, produce_all
+from .workers import Job, Progress, produce_all
 
 
 def silent(done: int, total: int) -> None:
@@ -239,10 +240,11 @@ def _reuse_or_render(
     problems: list[Problem],
     existing: Mapping[str, bytes],
     state: cache.State,
-) -> tuple[list[Generated], list[tuple[Spec, Target]]]:
+) -> tuple[list[Generated], list[Job]]:
     """The outputs that are still exactly right, and the specs left to render."""
     broken = {p.where.file for p in problems}
-    reused, jobs = [], []
+    reused: list[Generated] = []
+    jobs: list[Job] = []
     for spec in specs:
         if broken and broken & uses(templates, spec.template):
             continue  # its syntax error is reported once, not once per spec
@@ -261,23 +263,21 @@ def _reuse_or_render(
         if old is not None and cache.reusable(old, target.inputs, state):
             reused.append(Generated(target, Output(spec.output, old, spec.path)))
         else:
-            jobs.append((spec, target))
+            jobs.append(Job(spec, target))
     return reused, jobs
 
 
 def _render(
-    jobs: list[tuple[Spec, Target]], templates: TemplateSet, progress: Progress
+    jobs: list[Job], templates: TemplateSet, progress: Progress
 ) -> tuple[list[Generated], list[Problem]]:
     """Each job rendered, formatted and compiled; or the problem it met."""
     made, failed = [], []
-    results = produce_all(
-        produce, [(s, t.inputs) for s, t in jobs], templates, progress
-    )
-    for (_, target), result in zip(jobs, results, strict=True):
+    results = produce_all(produce, jobs, templates, progress)
+    for job, result in zip(jobs, results, strict=True):
         if isinstance(result, Problem):
             failed.append(result)
         else:
-            made.append(Generated(target, result))
+            made.append(Generated(job.target, result))
     return made, failed
 
 
@@ -432,7 +432,7 @@ def spec_of(settings: Settings, name: str, environment: str | None = None) -> Sp
     project declares them; InputError when no spec declares it."""
     settings.environment(environment)  # a bad --env is said before any parsing
     specs, _, problems = load_and_validate(settings)
-    candidates = ((s, s.dag_id, s.path, s.environment) for s in specs)
+    candidates = (Candidate(s, s.dag_id, s.path, s.environment) for s in specs)
     found = settings.pick(name, environment, candidates)
     # A spec broken in one environment is not triggered in another either.
     if len(found) == 1 and all(p.where.file != found[0].path for p in problems):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .errors import Position, Problem
@@ -80,9 +81,16 @@ def in_black_layout(source: str) -> str | None:
     return text if same_tokens else None
 
 
-def laid_out_template(
-    source: str, dags: Iterable[tuple[str, str, Mapping[Any, Any]]]
-) -> str | None:
+@dataclass(frozen=True)
+class TokenValues:
+    """What fills one DAG's tokens, and the file it is said against."""
+
+    file: str
+    dag_id: str
+    master_dict: Mapping[Any, Any]
+
+
+def laid_out_template(source: str, dags: Iterable[TokenValues]) -> str | None:
     """The template in black's layout, when every DAG (file, dag_id,
     master_dict) renders to the very bytes it renders to from the old text;
     None otherwise."""
@@ -91,7 +99,8 @@ def laid_out_template(
     laid = in_black_layout(source)
     if laid is None or laid == source:
         return None
-    for file, dag_id, master_dict in dags:
+    for dag in dags:
+        file, dag_id, master_dict = dag.file, dag.dag_id, dag.master_dict
         before = format_source(fill_tokens(source, dag_id, master_dict), Position(file))
         after = format_source(fill_tokens(laid, dag_id, master_dict), Position(file))
         if isinstance(before, Problem) or before != after:

@@ -11,8 +11,9 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
+from .cache import Target
 from .errors import Problem
 from .model import Document, Output, Spec, TemplateSet
 
@@ -20,6 +21,16 @@ from .model import Document, Output, Spec, TemplateSet
 Progress = Callable[[int, int], None]
 # One spec's output from its spec, the templates and its inputs digest.
 Produce = Callable[[Spec, TemplateSet, str], Output | Problem]
+
+
+@dataclass(frozen=True)
+class Job:
+    """One output to make: its spec, and the target it is for."""
+
+    spec: Spec
+    target: Target
+
+
 # Fewer renders than this run in this process: a pool costs more than it saves.
 PARALLEL_MIN = 24
 
@@ -47,10 +58,10 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _produce_in_worker(job: tuple[Spec, str]) -> Output | Problem:
+def _produce_in_worker(job: Job) -> Output | Problem:
     assert _worker is not None
     templates, produce = _worker
-    return produce(job[0], templates, job[1])
+    return produce(job.spec, templates, job.target.inputs)
 
 
 def _portable(spec: Spec) -> Spec:
@@ -61,7 +72,7 @@ def _portable(spec: Spec) -> Spec:
 
 def produce_all(
     produce: Produce,
-    jobs: list[tuple[Spec, str]],
+    jobs: list[Job],
     templates: TemplateSet,
     progress: Progress,
 ) -> Iterator[Output | Problem]:
@@ -71,8 +82,8 @@ def produce_all(
     """
     workers = min(os.cpu_count() or 1, 8)
     if len(jobs) < PARALLEL_MIN or workers < 2:
-        for done, (spec, inputs) in enumerate(jobs, 1):
-            yield produce(spec, templates, inputs)
+        for done, job in enumerate(jobs, 1):
+            yield produce(job.spec, templates, job.target.inputs)
             progress(done, len(jobs))
         return
     import multiprocessing
@@ -83,7 +94,7 @@ def produce_all(
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     chunk = max(1, len(jobs) // (workers * 8))
-    portable = [(_portable(spec), inputs) for spec, inputs in jobs]
+    portable = [replace(job, spec=_portable(job.spec)) for job in jobs]
     with ProcessPoolExecutor(
         workers,
         mp_context=context,

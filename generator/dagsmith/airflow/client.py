@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..errors import AirflowError, ConfError, Position, Problem
+from ..errors import AirflowError, ConfError, Position, Problem, ToolMissing
 from ..params import Contract
 
 if TYPE_CHECKING:  # the client is imported only where a call is made
@@ -50,7 +50,7 @@ TASK_FINISHED = {"success", "failed", "skipped", "upstream_failed", "removed"}
 T = TypeVar("T")
 
 
-class ClientMissing(Exception):
+class ClientMissing(ToolMissing):
     """The official Airflow API client is not installed."""
 
 

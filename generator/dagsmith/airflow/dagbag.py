@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import ToolMissing
 from ..report import TaskGraph
 
 PROBE = Path(__file__).with_name("probe.py")
@@ -48,7 +49,7 @@ class DagBagReport:
     files: tuple[Parsed, ...]
 
 
-class AirflowMissing(Exception):
+class AirflowMissing(ToolMissing):
     """The interpreter that should run Airflow cannot: missing, dying, or without it."""
 
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from ..cache import Generated
-from ..errors import Position
+from ..errors import Position, ToolMissing
 from ..layoutlint import Finding, template_line
 from ..model import TemplateSet
 
@@ -25,7 +25,7 @@ RULES = ("AIR301", "AIR302", "AIR311", "AIR312")
 ERRORS = ("AIR301", "AIR302")
 
 
-class RuffMissing(Exception):
+class RuffMissing(ToolMissing):
     """ruff cannot be run."""
 
 

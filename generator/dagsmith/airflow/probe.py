@@ -1,7 +1,7 @@
 """Runs inside a subprocess with Airflow installed: parse DAG files, report as JSON.
 
-`python airflow_probe.py REPORT FILE...` writes to REPORT, for each
-file, the DAG ids it defines, its import error, and how long it took to parse;
+`python -c "$(cat probe.py)" REPORT FILE...` (so dagbag.py runs it) writes
+to REPORT, for each file, the DAG ids it defines, its import error, and how long it took to parse;
 with DAGSMITH_PROBE_SERIALIZE=1, each DAG's serialized form and hash too, as
 Airflow stores them; with DAGSMITH_PROBE_APART=1, each top folder in a DagBag
 of its own. Kept apart so dagsmith itself never imports Airflow.

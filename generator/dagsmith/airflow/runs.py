@@ -7,7 +7,7 @@ is checked against the DAG's params before the run is created: against the
 spec when it is at hand (`dagsmith trigger`), else against the params Airflow
 serves for the DAG.
 
-The calls go through the official `apache-airflow-client` (api.py). Nothing in
+The calls go through the official `apache-airflow-client` (client.py). Nothing in
 this module prints: status lines go to `say`, and the state of a run being
 followed to `progress`.
 """

@@ -8,46 +8,35 @@ from __future__ import annotations
 
 import click
 
-from ..errors import DagsmithError
+from ..errors import DagsmithError, Exit
 from ..format import black_version
 from ..version import __version__
 from . import author, build, runs, ship
 from .common import color, say
 
-EXIT_BUG = 3
 CRASH_LOG = ".dagsmith/crash.log"
 
 
 class DagsmithGroup(click.Group):
-    """Reports input mistakes as `file:line:column: message` lines, never a traceback.
+    """The one place a run becomes the process's exit code.
 
-    Anything else is a bug in dagsmith: one line says so and where the full
-    traceback was written, and the exit code is 3.
+    A command returns its `Exit`; a `DagsmithError` is reported as
+    `file:line:column: message` lines, never a traceback, and exits with its
+    class's code. Anything else is a bug in dagsmith: one line says so and
+    where the full traceback was written, and the exit code is 3.
     """
 
-    def invoke(self, ctx: click.Context) -> object:
+    def invoke(self, ctx: click.Context) -> None:
+        ctx.exit(self._exit_code(ctx))
+
+    def _exit_code(self, ctx: click.Context) -> int:
         try:
-            return super().invoke(ctx)
+            code = super().invoke(ctx)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except DagsmithError as error:
-            for problem in error.problems:
-                click.echo(
-                    f"{color(str(problem.where), bold=True)}: {problem.message}",
-                    err=True,
-                )
-            if error.summarize:
-                files = len({p.where.file for p in error.problems})
-                count = len(error.problems)
-                after = f" {error.consequence}" if error.consequence else ""
-                say(
-                    color(
-                        f"dagsmith: {count} problem{'s' * (count != 1)} in "
-                        f"{files} file{'s' * (files != 1)}.{after}",
-                        fg="red",
-                    )
-                )
-            ctx.exit(error.exit_code)
+            _report(error)
+            return error.exit_code
         except Exception as error:  # the last resort: a bug, said in one line
             where = _write_crash_log()
             click.echo(
@@ -55,7 +44,28 @@ class DagsmithGroup(click.Group):
                 f"{_first_line(error)}; the traceback is in {where}, please report it",
                 err=True,
             )
-            ctx.exit(EXIT_BUG)
+            return Exit.BUG
+        return Exit.OK if code is None else int(code)
+
+
+def _report(error: DagsmithError) -> None:
+    """The error's problems, one line each, then "N problems in M files" when
+    the error's class counts them."""
+    for problem in error.problems:
+        click.echo(
+            f"{color(str(problem.where), bold=True)}: {problem.message}", err=True
+        )
+    if error.summarize:
+        files = len({p.where.file for p in error.problems})
+        count = len(error.problems)
+        after = f" {error.consequence}" if error.consequence else ""
+        say(
+            color(
+                f"dagsmith: {count} problem{'s' * (count != 1)} in "
+                f"{files} file{'s' * (files != 1)}.{after}",
+                fg="red",
+            )
+        )
 
 
 def _first_line(error: BaseException) -> str:

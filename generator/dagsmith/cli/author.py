@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -12,14 +11,14 @@ import click
 
 from .. import load, write
 from ..config import Settings
-from ..errors import InputError
+from ..errors import Exit, InputError
 from ..migrate.dag_creator import ImportPlan
-from .common import EXIT_DRIFT, folder_options, print_table, say
+from .common import folder_options, print_table, say
 
 
 @click.command()
 @folder_options
-def schema(settings: Settings) -> None:
+def schema(settings: Settings) -> Exit:
     """Print the JSON Schema of spec files, for editors.
 
     It includes each template's contract, so an editor checks master_dict
@@ -36,6 +35,7 @@ def schema(settings: Settings) -> None:
     templates, _ = load.load_templates(settings)
     schema = editor_schema(templates, settings.environments)
     click.echo(json.dumps(schema, indent=2))
+    return Exit.OK
 
 
 @click.command()
@@ -54,7 +54,7 @@ def new(
     dag_id: str,
     namespace: str | None,
     to_stdout: bool,
-) -> None:
+) -> Exit:
     """Scaffold a spec for TEMPLATE from its contract: SPECS/NAMESPACE/DAG_ID.yaml.
 
     Required keys of master_dict are filled with their defaults, or with
@@ -76,10 +76,11 @@ def new(
     text = new_spec(template, dag_id, namespace, templates)
     if to_stdout:
         click.echo(text, nl=False)
-        return
+        return Exit.OK
     path = settings.display(settings.specs / namespace / f"{dag_id}.yaml")
     apply_creations(settings, {path: text})
     say(f"dagsmith: wrote {path}; fill in master_dict, then `dagsmith validate`")
+    return Exit.OK
 
 
 def apply_creations(
@@ -127,7 +128,7 @@ def import_(
     origin: str,
     defaults_root: Path | None,
     dry_run: bool,
-) -> None:
+) -> Exit:
     """Turn an old setup into specs: dag_creator's, or dag-factory's configs.
 
     \b
@@ -169,7 +170,8 @@ def import_(
         f"dagsmith: {verb} {len(planned.files)} files; {len(planned.skipped)} left alone"
     )
     if planned.skipped:
-        sys.exit(EXIT_DRIFT)
+        return Exit.FAILED
+    return Exit.OK
 
 
 def _existing(settings: Settings) -> Callable[[str], str | None]:
@@ -234,7 +236,7 @@ def _plan_dag_factory(
     "--json", "as_json", is_flag=True, help="One JSON object per template, in a list."
 )
 @folder_options
-def templates_(settings: Settings, as_json: bool) -> None:
+def templates_(settings: Settings, as_json: bool) -> Exit:
     """Show every template the project can use: its own and the installed packs'.
 
     One row each: name, source (the templates folder, or the pack's
@@ -275,11 +277,12 @@ def templates_(settings: Settings, as_json: bool) -> None:
         say(f"dagsmith: the counts leave out {files} spec files with problems")
     if as_json:
         click.echo(json.dumps(rows, indent=2))
-        return
+        return Exit.OK
     print_table(
         ["name", "source", "kind", "contract", "specs"],
         [{**r, "contract": _contract_cell(r)} for r in rows],
     )
+    return Exit.OK
 
 
 def _contract_cell(row: dict[str, object]) -> str:

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-import sys
 import time
 
 import click
 
 from .. import pipeline
 from ..config import Settings
+from ..errors import Exit
 from ..model import Plan, environment_of
 from ..report import Graphs, counts, unified_diff
 from .common import (
-    EXIT_DRIFT,
-    EXIT_OK,
     color,
     environment_option,
     folder_options,
@@ -34,7 +32,7 @@ from .common import (
     help="Exit 1 when any file was created, updated or removed (for pre-commit hooks).",
 )
 @folder_options
-def generate(settings: Settings, exit_nonzero_on_change: bool) -> None:
+def generate(settings: Settings, exit_nonzero_on_change: bool) -> Exit:
     """Write every output and prune owned files whose spec is gone.
 
     Nothing is written when any spec or template has a problem.
@@ -54,7 +52,8 @@ def generate(settings: Settings, exit_nonzero_on_change: bool) -> None:
         f"dagsmith: {counts(plan, ('created', 'updated', 'removed'))} in {seconds:.2f}s"
     )
     if exit_nonzero_on_change and plan.pending:
-        sys.exit(EXIT_DRIFT)
+        return Exit.FAILED
+    return Exit.OK
 
 
 @click.command()
@@ -68,7 +67,7 @@ def generate(settings: Settings, exit_nonzero_on_change: bool) -> None:
 )
 @python_option
 @folder_options
-def check(settings: Settings, fmt: str, python: str) -> None:
+def check(settings: Settings, fmt: str, python: str) -> Exit:
     """Write nothing; print a diff of what `generate` would change.
 
     Exits 0 when the output folder is up to date, 1 when it is not.
@@ -86,10 +85,10 @@ def check(settings: Settings, fmt: str, python: str) -> None:
         graphs = task_graphs(plan, python)
         summary = markdown_summary(plan, graphs, settings.environments)
         click.echo(summary, nl=False)
-        sys.exit(EXIT_DRIFT if plan.pending else EXIT_OK)
+        return Exit.FAILED if plan.pending else Exit.OK
     if not plan.pending:
         say(f"dagsmith: up to date ({len(plan.changes)} files)")
-        return
+        return Exit.OK
     click.echo(unified_diff(plan), nl=False)
     for note in plan.notes:
         say(f"dagsmith: {note}")
@@ -100,12 +99,12 @@ def check(settings: Settings, fmt: str, python: str) -> None:
             fg="yellow",
         )
     )
-    sys.exit(EXIT_DRIFT)
+    return Exit.FAILED
 
 
 @click.command()
 @folder_options
-def validate(settings: Settings) -> None:
+def validate(settings: Settings) -> Exit:
     """Load, validate and render every spec; write nothing.
 
     \b
@@ -120,15 +119,16 @@ def validate(settings: Settings) -> None:
             f"dagsmith: {len(built.targets)} DAGs valid across "
             f"{len(across)} environments ({', '.join(across)})"
         )
-        return
+        return Exit.OK
     say(f"dagsmith: {len(built.targets)} specs valid")
+    return Exit.OK
 
 
 @click.command()
 @click.argument("spec")
 @environment_option
 @folder_options
-def render(settings: Settings, spec: str, environment: str | None) -> None:
+def render(settings: Settings, spec: str, environment: str | None) -> Exit:
     """Print the output of one spec, given as a spec file or a dag_id.
 
     In a project with environments, --env chooses which one's output (needed
@@ -146,6 +146,7 @@ def render(settings: Settings, spec: str, environment: str | None) -> None:
         raise click.UsageError(f"no spec file or dag_id {spec!r}")
     for file in chosen:
         click.echo(file.output.content.decode("utf-8"), nl=False)
+    return Exit.OK
 
 
 @click.command(name="list")
@@ -153,7 +154,7 @@ def render(settings: Settings, spec: str, environment: str | None) -> None:
     "--json", "as_json", is_flag=True, help="One JSON object per spec, in a list."
 )
 @folder_options
-def list_(settings: Settings, as_json: bool) -> None:
+def list_(settings: Settings, as_json: bool) -> Exit:
     """Show every spec: dag_id, template, namespace, spec, output, status;
     and the environment, in a project that declares them (one row for each).
 
@@ -193,13 +194,14 @@ def list_(settings: Settings, as_json: bool) -> None:
     rows.sort(key=lambda r: (r["dag_id"], order.get(r.get("environment", ""), 0)))
     if as_json:
         click.echo(json.dumps(rows, indent=2))
-        return
+        return Exit.OK
     columns = [
         "dag_id",
         *(["environment"] if environments else []),
         *("template", "namespace", "spec", "output", "status"),
     ]
     print_table(columns, rows)
+    return Exit.OK
 
 
 def task_graphs(plan: Plan, python: str) -> Graphs | None:

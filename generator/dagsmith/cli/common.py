@@ -1,4 +1,4 @@
-"""What every command shares: exit codes, status lines, progress, folder options."""
+"""What every command shares: status lines, progress, folder options."""
 
 from __future__ import annotations
 
@@ -14,13 +14,12 @@ import click
 
 from .. import pipeline
 from ..cache import Generated
-from ..config import Settings, load_settings
+from ..config import Candidate, Settings, load_settings
+from ..errors import Exit
 from ..model import environment_of
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-EXIT_OK, EXIT_DRIFT, EXIT_INVALID = 0, 1, 2
-EXIT_FAILED = 1  # a run or a call to Airflow failed
 QUIET = "dagsmith.quiet"
 DELAY = 1.0  # seconds before a run shows a progress line
 
@@ -117,10 +116,10 @@ def folder_options(command: F) -> F:
         out: str | None,
         quiet: bool,
         **kwargs: object,
-    ) -> None:
+    ) -> Exit:
         click.get_current_context().meta[QUIET] = quiet
         settings = load_settings(specs=specs, templates=templates, out=out)
-        command(settings, **kwargs)
+        return command(settings, **kwargs)  # type: ignore[no-any-return]
 
     return wrapper  # type: ignore[return-value]
 
@@ -151,7 +150,7 @@ def select(
         name,
         environment,
         (
-            (
+            Candidate(
                 f,
                 f.target.dag_id,
                 f.target.spec,

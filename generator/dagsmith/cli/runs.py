@@ -10,14 +10,12 @@ from typing import Any
 import click
 
 from .. import pipeline
-from ..airflow.client import ClientMissing, RunStatus
+from ..airflow.client import RunStatus
 from ..airflow.runs import trigger as start_run
 from ..config import Settings
-from ..errors import ConfError, InputError
+from ..errors import ConfError, Exit, InputError
 from ..params import Contract
 from .common import (
-    EXIT_FAILED,
-    EXIT_INVALID,
     color,
     environment_option,
     folder_options,
@@ -98,7 +96,7 @@ def trigger(
     api_url: str | None,
     unpause: bool,
     environment: str | None,
-) -> None:
+) -> Exit:
     """Start a run of a DAG through Airflow's REST API, with a conf.
 
     The conf is checked against the spec's params before anything is sent
@@ -149,13 +147,10 @@ def trigger(
             on_start=_started,
             progress=line,
         )
-    except ClientMissing as error:
-        say(f"dagsmith: {error}")
-        sys.exit(EXIT_INVALID)
     finally:
         line.close()
     if not wait:
-        return
+        return Exit.OK
     took = f"{time.monotonic() - started:.0f}s"
     if status.succeeded:
         say(
@@ -164,7 +159,7 @@ def trigger(
                 fg="green",
             )
         )
-        return
+        return Exit.OK
     failed = "; ".join(status.failed) or "none reported"
     say(
         color(
@@ -172,4 +167,4 @@ def trigger(
             fg="red",
         )
     )
-    sys.exit(EXIT_FAILED)
+    return Exit.FAILED

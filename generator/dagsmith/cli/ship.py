@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -10,10 +9,9 @@ import click
 from .. import pipeline, write
 from ..airflow import deploy as to_airflow
 from ..config import Settings
+from ..errors import Exit, ToolMissing
 from ..report import counts
 from .common import (
-    EXIT_DRIFT,
-    EXIT_INVALID,
     color,
     environment_option,
     folder_options,
@@ -35,7 +33,7 @@ from .common import (
     help="Flag files whose top-level code takes longer than this to parse.",
 )
 @folder_options
-def verify(settings: Settings, python: str, slow: float) -> None:
+def verify(settings: Settings, python: str, slow: float) -> Exit:
     """Load the output in a real Airflow DagBag.
 
     Fails (exit 1) on any import error, on a file that defines no DAG or
@@ -47,13 +45,7 @@ def verify(settings: Settings, python: str, slow: float) -> None:
       dagsmith verify
       dagsmith verify --python ../airflow2-venv/bin/python
     """
-    from ..airflow.dagbag import AirflowMissing
-
-    try:
-        report = to_airflow.verify(settings, python)
-    except AirflowMissing as error:
-        say(f"dagsmith: {error}")
-        sys.exit(EXIT_INVALID)
+    report = to_airflow.verify(settings, python)
     out = settings.display(settings.out)
     for parsed in report.files:
         flag = (
@@ -67,6 +59,7 @@ def verify(settings: Settings, python: str, slow: float) -> None:
         f"dagsmith: {len(report.files)} files load in Airflow {report.airflow}, "
         f"one DAG each, parsed in {total:.2f}s"
     )
+    return Exit.OK
 
 
 @click.command()
@@ -98,7 +91,7 @@ def deploy(
     dry_run: bool,
     force: bool,
     environment: str | None,
-) -> None:
+) -> Exit:
     """Sync generated files into an Airflow dags folder.
 
     Each file is written atomically (a temp file in the same folder, then a
@@ -134,10 +127,11 @@ def deploy(
             f"dagsmith: dry run, nothing changed: would deploy to {shown}: "
             f"{counts(plan, ('to create', 'to update', 'to remove'))}"
         )
-        return
+        return Exit.OK
     say(
         f"dagsmith: deployed to {shown}: {counts(plan, ('created', 'updated', 'removed'))}"
     )
+    return Exit.OK
 
 
 @click.command()
@@ -155,7 +149,7 @@ def deploy(
 @folder_options
 def graph(
     settings: Settings, target: str, fmt: str, environment: str | None, python: str
-) -> None:
+) -> Exit:
     """Print a DAG's task graph, as real Airflow builds it from the spec.
 
     TARGET is a spec file or a dag_id. The output is rendered from the spec
@@ -169,7 +163,7 @@ def graph(
     import shutil
     import subprocess
 
-    from ..airflow.dagbag import AirflowMissing, graphs_of
+    from ..airflow.dagbag import graphs_of
     from ..airflow.graph import to_dot, to_mermaid
 
     built, _ = pipeline.status(settings)  # reuses outputs that are up to date
@@ -182,39 +176,34 @@ def graph(
     (chosen_file,) = chosen
     found_target, output = chosen_file.target, chosen_file.output
     if fmt == "svg" and shutil.which("dot") is None:
-        say(
-            "dagsmith: SVG needs Graphviz's `dot`: apt-get install graphviz (or use --format dot)"
+        raise ToolMissing(
+            "SVG needs Graphviz's `dot`: apt-get install graphviz (or use --format dot)"
         )
-        sys.exit(EXIT_INVALID)
-    try:
-        graphs = graphs_of({output.path: output.content}, python)
-    except AirflowMissing as error:
-        say(f"dagsmith: {error}")
-        sys.exit(EXIT_INVALID)
+    graphs = graphs_of({output.path: output.content}, python)
     if output.path not in graphs:
         say(
             f"dagsmith: Airflow could not load one DAG from {output.path}; run `dagsmith verify`"
         )
-        sys.exit(EXIT_DRIFT)
+        return Exit.FAILED
     task_graph = graphs[output.path]
     if fmt == "mermaid":
         click.echo(to_mermaid(found_target.dag_id, task_graph), nl=False)
-        return
+        return Exit.OK
     dot = to_dot(found_target.dag_id, task_graph)
     if fmt == "dot":
         click.echo(dot, nl=False)
-        return
+        return Exit.OK
     svg = subprocess.run(
         ["dot", "-Tsvg"], input=dot, capture_output=True, text=True, check=False
     )
     if svg.returncode != 0:
         said = svg.stderr.strip().splitlines()
-        say(
-            f"dagsmith: Graphviz's dot failed (exit {svg.returncode}"
+        raise ToolMissing(
+            f"Graphviz's dot failed (exit {svg.returncode}"
             f"{': ' + said[-1] if said else ''}); try --format dot"
         )
-        sys.exit(EXIT_INVALID)
     click.echo(svg.stdout, nl=False)
+    return Exit.OK
 
 
 @click.command()
@@ -225,7 +214,7 @@ def graph(
     help="Rewrite legacy templates in black's layout, where every spec then "
     "gives the same bytes.",
 )
-def lint(settings: Settings, fix: bool) -> None:
+def lint(settings: Settings, fix: bool) -> Exit:
     """List what Airflow 3 removed or moved, against the template line that wrote it,
     and the template lines that cost black a second pass.
 
@@ -244,15 +233,11 @@ def lint(settings: Settings, fix: bool) -> None:
       dagsmith lint
       dagsmith lint --fix
     """
-    from ..airflow.lint import RuffMissing, findings, run_ruff
+    from ..airflow.lint import findings, run_ruff
     from ..layoutlint import fixed_legacy_templates, layout_findings
 
     built, _ = pipeline.status(settings)  # reuses outputs that are up to date
-    try:
-        rows = run_ruff({f.output.path: f.output.content for f in built.files})
-    except RuffMissing as error:
-        say(f"dagsmith: {error}")
-        sys.exit(EXIT_INVALID)
+    rows = run_ruff({f.output.path: f.output.content for f in built.files})
     found = findings(rows, built.files, built.templates, settings.display(settings.out))
     specs, templates, _ = pipeline.load_and_validate(settings)
     if fix:
@@ -268,11 +253,12 @@ def lint(settings: Settings, fix: bool) -> None:
     layout = sum(f.code == "black" for f in found)
     if not found:
         say(f"dagsmith: {len(built.files)} DAGs use nothing that Airflow 3 removed")
-        return
+        return Exit.OK
     say(
         f"dagsmith: {errors} removed or moved in Airflow 3, "
         f"{len(found) - errors - layout} suggested updates, "
         f"{layout} about black's layout"
     )
     if errors:
-        sys.exit(EXIT_DRIFT)
+        return Exit.FAILED
+    return Exit.OK

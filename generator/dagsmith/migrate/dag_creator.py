@@ -20,7 +20,7 @@ from ..config import Settings
 from ..errors import InputError, Position, Problem
 from ..literals import LiteralError, to_literal
 from ..load import read_text, walk_files
-from ..tokens import HOLES, LEGACY_TOKENS, fill_tokens, laid_out_template
+from ..tokens import HOLES, LEGACY_TOKENS, TokenValues, fill_tokens, laid_out_template
 
 _BY_NAME = {name: token for token, name in HOLES.items()}
 
@@ -46,11 +46,21 @@ class Imported:
 
 
 @dataclass(frozen=True)
+class OldFile:
+    """A file the old dag_creator wrote: where it is shown, its namespace
+    (its folder under the old dags folder) and its text."""
+
+    shown: str
+    namespace: str
+    text: str
+
+
+@dataclass(frozen=True)
 class LegacyProject:
     """An old dag_creator setup: `.template` files, and the files made from them."""
 
     templates: Mapping[str, str]
-    files: tuple[tuple[str, str, str], ...]  # (shown path, namespace, text)
+    files: tuple[OldFile, ...]
     problems: tuple[Problem, ...]
 
 
@@ -70,7 +80,7 @@ def read_legacy(templates: Path, dags: Path, settings: Settings) -> LegacyProjec
         problems += [problem] if problem else []
         namespace = path.parent.relative_to(dags).as_posix()
         if text is not None:
-            files.append((settings.display(path), namespace, text))
+            files.append(OldFile(settings.display(path), namespace, text))
     return LegacyProject(found, tuple(files), tuple(problems))
 
 
@@ -269,8 +279,9 @@ def plan_import(
     the folders, root-relative; `existing(path)` is a file's text, or None."""
     files: dict[str, str] = {}
     lines, skipped = [], []
-    dags: dict[str, list[tuple[str, str, Any]]] = {name: [] for name in patterns}
-    for shown, namespace, text in old.files:
+    dags: dict[str, list[TokenValues]] = {name: [] for name in patterns}
+    for old_file in old.files:
+        shown, namespace, text = old_file.shown, old_file.namespace, old_file.text
         imported = import_file(shown, namespace, text, patterns)
         spec = spec_text(imported) if imported.problem is None else None
         target = f"{specs}/{namespace}/{imported.dag_id}.yaml"
@@ -288,7 +299,9 @@ def plan_import(
             skipped.append(Problem(Position(shown), f"left alone: {problem}"))
             continue
         files[target] = spec
-        dags[imported.template].append((shown, imported.dag_id, imported.master_dict))
+        dags[imported.template].append(
+            TokenValues(shown, imported.dag_id, imported.master_dict)
+        )
         match = fidelity(text, old.templates[imported.template], imported)
         lines.append(
             f"spec      {target}  (from {shown}, template {imported.template}; "
