@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -147,8 +148,11 @@ def test_github_workflow_checks_verifies_then_deploys_main() -> None:
     assert list(jobs) == ["check", "verify", "deploy"]
     assert sorted(jobs["deploy"]["needs"]) == ["check", "verify"]
     assert "refs/heads/main" in jobs["deploy"]["if"]
+    summary = github_summary_step(workflow)
+    assert summary["if"] == "github.event_name == 'pull_request'"
+    assert '>> "$GITHUB_STEP_SUMMARY"' in summary["run"]
     runs = {
-        name: [s["run"] for s in job["steps"] if "run" in s]
+        name: [s["run"] for s in job["steps"] if "run" in s and s is not summary]
         for name, job in jobs.items()
     }
     install = 'pip install "$DAGSMITH_REQUIREMENT"'
@@ -192,6 +196,83 @@ def test_gitlab_pipeline_checks_verifies_then_deploys_main() -> None:
     for job in ("check", "verify", "deploy"):
         for line in pipeline[job]["script"]:
             check_command(line.split())
+    summary = pipeline["summary"]
+    assert summary["stage"] == "verify"
+    assert summary["artifacts"] == {
+        "expose_as": "DAG changes",
+        "paths": ["dag-summary.md"],
+    }
+    assert [r["if"] for r in summary["rules"]] == [
+        '$CI_PIPELINE_SOURCE == "merge_request_event"'
+    ]
+
+
+def github_summary_step(workflow: dict[str, Any]) -> dict[str, Any]:
+    (step,) = [
+        s
+        for s in workflow["jobs"]["verify"]["steps"]
+        if s.get("name") == "summary for reviewers"
+    ]
+    return step
+
+
+@pytest.fixture(scope="module")
+def pull_request(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A clone of this repository whose branch changes one spec against `base`."""
+    top = tmp_path_factory.mktemp("pull-request")
+    origin, branch = top / "origin", top / "branch"
+    subprocess.run(["git", "clone", "-q", str(REPO), str(origin)], check=True)
+    git(origin, "branch", "base")
+    subprocess.run(["git", "clone", "-q", str(origin), str(branch)], check=True)
+    spec = branch / "specs/etl/sales.yaml"
+    spec.write_text(spec.read_text().replace("@daily", "@hourly"))
+    env = {**os.environ, **GIT_IDENTITY}
+    subprocess.run([str(BIN / "dagsmith"), "generate", "-q"], cwd=branch, check=True)
+    subprocess.run(["git", "commit", "-qam", "hourly"], cwd=branch, env=env, check=True)
+    return branch
+
+
+def run_ci_script(script: str, cwd: Path, env: dict[str, str]) -> str:
+    result = subprocess.run(
+        ["bash", "-eo", "pipefail", "-c", script],
+        cwd=cwd,
+        env={**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+@pytest.mark.airflow
+def test_the_github_summary_step_writes_the_pull_requests_dag_changes(
+    pull_request: Path, tmp_path: Path
+) -> None:
+    workflow = yaml.safe_load((REPO / ".github/workflows/dags.yml").read_text())
+    summary_file = tmp_path / "summary.md"
+    run_ci_script(
+        github_summary_step(workflow)["run"],
+        pull_request,
+        {"GITHUB_BASE_REF": "base", "GITHUB_STEP_SUMMARY": str(summary_file)},
+    )
+    summary = summary_file.read_text()
+    assert "### dagsmith: 0 DAGs added, 1 changed, 0 removed" in summary
+    assert "`etl/etl_sales.py`" in summary
+    assert git(pull_request, "status", "--porcelain") == "?? dag-summary.md"
+
+
+@pytest.mark.airflow
+def test_the_gitlab_summary_job_writes_the_merge_requests_dag_changes(
+    pull_request: Path,
+) -> None:
+    pipeline = yaml.safe_load((REPO / ".gitlab-ci.yml").read_text())
+    script = "\n".join(pipeline["summary"]["script"])
+    run_ci_script(script, pull_request, {"CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "base"})
+    summary = (pull_request / "dag-summary.md").read_text()
+    assert "1 changed" in summary
+    assert "`etl/etl_sales.py`" in summary
+    git(pull_request, "checkout", "-q", "HEAD", "--", "generated_dags")
 
 
 def test_generated_files_collapse_in_pull_requests() -> None:
