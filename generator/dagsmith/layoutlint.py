@@ -26,7 +26,7 @@ from .tokens import TokenValues, laid_out_template
 # Renders per template: a line black rewrites in all of them is the template's.
 SAMPLE = 8
 CODE = "black"
-NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True, order=True)
@@ -160,9 +160,9 @@ def template_line(source: str, line: str, segment: str | None) -> int | None:
     for number, text in enumerate(lines, 1):
         if text.strip() == line.strip():
             return number
-    names = set(NAME.findall(line)) - {segment}
+    names = set(_NAME.findall(line)) - {segment}
     shared = {
-        number: len(names & set(NAME.findall(text)))
+        number: len(names & set(_NAME.findall(text)))
         for number, text in enumerate(lines, 1)
         if segment is None or (segment and segment in text)
     }

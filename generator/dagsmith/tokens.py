@@ -91,18 +91,17 @@ class TokenValues:
 
 
 def laid_out_template(source: str, dags: Iterable[TokenValues]) -> str | None:
-    """The template in black's layout, when every DAG (file, dag_id,
-    master_dict) renders to the very bytes it renders to from the old text;
-    None otherwise."""
+    """The template in black's layout, when every DAG renders to the very
+    bytes it renders to from the old text; None otherwise."""
     from .format import format_source
 
     laid = in_black_layout(source)
     if laid is None or laid == source:
         return None
     for dag in dags:
-        file, dag_id, master_dict = dag.file, dag.dag_id, dag.master_dict
-        before = format_source(fill_tokens(source, dag_id, master_dict), Position(file))
-        after = format_source(fill_tokens(laid, dag_id, master_dict), Position(file))
+        where = Position(dag.file)
+        before = format_source(fill_tokens(source, dag.dag_id, dag.master_dict), where)
+        after = format_source(fill_tokens(laid, dag.dag_id, dag.master_dict), where)
         if isinstance(before, Problem) or before != after:
             return None
     return laid

@@ -280,11 +280,10 @@ def plan_import(
     files: dict[str, str] = {}
     lines, skipped = [], []
     dags: dict[str, list[TokenValues]] = {name: [] for name in patterns}
-    for old_file in old.files:
-        shown, namespace, text = old_file.shown, old_file.namespace, old_file.text
-        imported = import_file(shown, namespace, text, patterns)
+    for file in old.files:
+        imported = import_file(file.shown, file.namespace, file.text, patterns)
         spec = spec_text(imported) if imported.problem is None else None
-        target = f"{specs}/{namespace}/{imported.dag_id}.yaml"
+        target = f"{specs}/{file.namespace}/{imported.dag_id}.yaml"
         problem = imported.problem or (
             "YAML cannot hold its values" if spec is None else None
         )
@@ -296,15 +295,15 @@ def plan_import(
             or imported.template is None
             or imported.dag_id is None
         ):
-            skipped.append(Problem(Position(shown), f"left alone: {problem}"))
+            skipped.append(Problem(Position(file.shown), f"left alone: {problem}"))
             continue
         files[target] = spec
         dags[imported.template].append(
-            TokenValues(shown, imported.dag_id, imported.master_dict)
+            TokenValues(file.shown, imported.dag_id, imported.master_dict)
         )
-        match = fidelity(text, old.templates[imported.template], imported)
+        match = fidelity(file.text, old.templates[imported.template], imported)
         lines.append(
-            f"spec      {target}  (from {shown}, template {imported.template}; "
+            f"spec      {target}  (from {file.shown}, template {imported.template}; "
             f"regenerates with the {match})"
         )
     for name in patterns:
