@@ -138,7 +138,7 @@ def test_a_fresh_clone_reuses_every_environment_without_parsing(
     def no_parsing(*args: object, **kwargs: object) -> None:
         raise AssertionError("a spec was parsed")
 
-    monkeypatch.setattr(load, "parse_specs", no_parsing)
+    monkeypatch.setattr(load, "parse_files", no_parsing)
     built = build()
     assert built.rendered == 0
     assert len(built.outputs) == 2 * len(EXAMPLE_DAG_IDS) - 1

@@ -314,3 +314,32 @@ def test_a_yaml_bomb_is_refused_quickly(project: Project) -> None:
     assert time.monotonic() - started < 10  # a billion values would take hours
     assert result.exit_code == 2
     assert "document too large" in result.stderr
+
+
+def test_a_run_that_fails_after_rendering_leaves_no_trace(
+    empty_project: Project,
+) -> None:
+    # Outputs are staged as they are made; a spec that fails to render after
+    # them must leave neither their temp files nor their new folders behind.
+    empty_project.write("templates/t.py.j2", TEMPLATE % "1")
+    empty_project.write("templates/broken.py.j2", "X = {{ master_dict.missing }}\n")
+    empty_project.write(
+        "specs/first.yaml",
+        "dag_id: first\ntemplate: t\nnamespace: old\nmaster_dict: {}\n",
+    )
+    empty_project.ok("generate")
+    out = empty_project.root / "generated_dags"
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+    for n in range(30):
+        empty_project.write(
+            f"specs/new/s{n}.yaml",
+            f"dag_id: d{n}\ntemplate: t\nnamespace: new{n % 3}\nmaster_dict: {{n: {n}}}\n",
+        )
+    empty_project.write(
+        "specs/zz.yaml",
+        "dag_id: zz\ntemplate: broken\nnamespace: new\nmaster_dict: {}\n",
+    )
+    result = empty_project.run("generate")
+    assert result.exit_code == 2
+    assert "has no attribute 'missing'" in result.stderr
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before

@@ -143,11 +143,9 @@ def _parse(source: SpecSource) -> tuple[list[Document], list[Problem]]:
     return parse_documents(source.text, source.path)
 
 
-def parse_specs(
-    sources: SpecSources, only: Iterable[SpecSource] | None = None
-) -> LoadedSpecs:
-    """Spec documents (of `only`, or of every file) with their defaults applied."""
-    problems = list(sources.problems)
+def parse_defaults(sources: SpecSources) -> tuple[dict[Path, Document], list[Problem]]:
+    """The defaults document of each folder that has one, and their problems."""
+    problems = []
     defaults: dict[Path, Document] = {}
     for folder, source in sources.defaults.items():
         found, failed = _parse(source)
@@ -158,15 +156,21 @@ def parse_specs(
             )
         if found:
             defaults[folder] = found[0]
-    documents = []
-    for source in sources.specs if only is None else only:
+    return defaults, problems
+
+
+def parse_files(
+    sources: SpecSources,
+    files: Iterable[SpecSource],
+    defaults: Mapping[Path, Document],
+) -> tuple[list[Document], list[Problem]]:
+    """The documents of some spec files with their defaults applied, and the
+    problems that kept others out."""
+    documents, problems = [], []
+    for source in files:
         found, failed = _parse(source)
         problems += failed
-        if (
-            not found
-            and source.text is not None
-            and not any(p.where.file == source.path for p in problems)
-        ):
+        if not found and source.text is not None and not failed:
             problems.append(
                 Problem(Position(source.path), "holds no spec: it is empty")
             )
@@ -174,7 +178,21 @@ def parse_specs(
             defaults[s.folder] for s in sources.chain(source) if s.folder in defaults
         ]
         documents += [apply_defaults(document, chain) for document in found]
-    return LoadedSpecs(tuple(documents), tuple(defaults.values()), tuple(problems))
+    return documents, problems
+
+
+def parse_specs(
+    sources: SpecSources, only: Iterable[SpecSource] | None = None
+) -> LoadedSpecs:
+    """Spec documents (of `only`, or of every file) with their defaults applied."""
+    defaults, failed = parse_defaults(sources)
+    files = sources.specs if only is None else only
+    documents, problems = parse_files(sources, files, defaults)
+    return LoadedSpecs(
+        tuple(documents),
+        tuple(defaults.values()),
+        (*sources.problems, *failed, *problems),
+    )
 
 
 def load_specs(settings: Settings) -> LoadedSpecs:

@@ -20,6 +20,7 @@ run that reuses every output (a pre-commit hook, most of the time) needs none.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 
 from . import cache, load, write
@@ -39,13 +40,17 @@ from .keys import (
 from .model import RECORD, Output, Plan, Spec, SpecSources, TemplateSet
 from .plan import make_plan
 from .syntax import compile_problem
-from .validate import validate
+from .validate import Validation, validate
 from .version import __version__
-from .workers import Job, Progress, produce_all
+from .workers import Job, Pool, Progress, Rendering, worth_a_pool
 
 
 def silent(done: int, total: int) -> None:
     """No progress to show."""
+
+
+def ignore(output: Output) -> None:
+    """Nothing to do with an output as soon as it is made."""
 
 
 @dataclass(frozen=True)
@@ -91,11 +96,13 @@ def build(
     existing: Mapping[str, bytes] | None = None,
     *,
     incremental: bool = True,
+    made: Callable[[Output], None] = ignore,
 ) -> Build:
     """Every output, or InputError listing every problem in every spec and template.
 
     `existing` is the output folder's files by path; with `incremental`, the
-    local cache says which of them are still exactly right.
+    local cache says which of them are still exactly right. `made` is told
+    each rendered output as soon as it is made (`generate` stages it).
     """
     existing = existing or {}
     # 1. Read every input once.
@@ -115,33 +122,40 @@ def build(
     kept = (
         {} if template_problems else cache.settled(keys, template_keys, state, existing)
     )
-    # 4. Validate what is not reused; templates unless a run already passed them.
+    # 4. Check the templates, unless a run already passed them.
     checked = state.templates == fingerprint
-    environments = settings.environments
-    specs, problems = _validate(sources, templates, kept, checked, environments)
-    if kept and (problems or _clashes(kept, specs)):
-        kept = {}  # report every problem with its line: validate every spec
-        specs, problems = _validate(sources, templates, kept, checked, environments)
-    problems = [*template_problems, *problems]
+    found = list(template_problems)
     if not checked:
         from .render import check_templates
 
-        problems += check_templates(templates)
-    used = {s.template for s in specs} | {
-        t.template for ts in kept.values() for t in ts
-    }
-    problems, unused_broken = counted_problems(problems, templates, used)
-    # 5. Render the rest.
-    reused, jobs = _reuse_or_render(specs, templates, problems, existing, state)
-    made, failed = _render(jobs, templates, progress)
+        found += check_templates(templates)
+    # 5. Validate the specs not reused, and render them as they pass. Many
+    # specs: workers start now, and import black while the first are read.
+    fresh = sum(1 for s in sources.specs if s.path not in kept)
+    early = not template_problems and worth_a_pool(fresh)
+    run = _Run(sources, templates, existing, state, checked, settings.environments)
+    with Pool(templates, produce, warm) if early else nullcontext() as pool:
+        rendering = Rendering(produce, warm, templates, pool)
+        broken = {p.where.file for p in found}
+        specs, problems, reused = run.validate(kept, broken, rendering)
+        if kept and (problems or _clashes(kept, specs)):
+            kept = {}  # report every problem with its line: validate every spec
+            rendering.cancel()
+            specs, problems, reused = run.validate(kept, broken, rendering)
+        used = {s.template for s in specs} | {
+            t.template for ts in kept.values() for t in ts
+        }
+        problems, unused_broken = counted_problems([*found, *problems], templates, used)
+        made_now, failed = _collect(rendering, progress, made)
     if problems or failed:
         raise InputError([*problems, *counted_problems(failed, templates, used)[0]])
-    files = _in_spec_order(sources, [*reused, *made, *_kept(kept, existing)])
+    files = _in_spec_order(sources, [*reused, *made_now, *_kept(kept, existing)])
     closures = _closures(templates, files, state.closures, kept)
     # A broken pack that no spec uses is checked again, until one is fixed.
     checked_set = "" if unused_broken else fingerprint
     learned = cache.next_state(keys, files, closures, checked_set)
-    return Build(files, templates, len(jobs), learned, tool, learned != local, recorded)
+    rendered = len(rendering.jobs)
+    return Build(files, templates, rendered, learned, tool, learned != local, recorded)
 
 
 def counted_problems(
@@ -204,24 +218,83 @@ def _closures(
     }
 
 
+@dataclass(frozen=True)
+class _Run:
+    """What one build reads once and every step of it consults."""
+
+    sources: SpecSources
+    templates: TemplateSet
+    existing: Mapping[str, bytes]
+    state: cache.State
+    contracts_checked: bool
+    environments: tuple[str, ...]
+
+    def validate(
+        self,
+        kept: Mapping[str, object],
+        broken: set[str],
+        rendering: Rendering,
+    ) -> tuple[list[Spec], list[Problem], list[Generated]]:
+        """The valid specs of the files not kept, and every problem found in
+        them; the outputs still exactly right, and the rest started in
+        `rendering` as their part of the files passes."""
+        fresh = [s for s in self.sources.specs if s.path not in kept]
+        if kept and not fresh:
+            return [], [], []
+        defaults, problems = load.parse_defaults(self.sources)
+        validation = Validation(
+            defaults.values(),
+            self.templates,
+            contracts_checked=self.contracts_checked,
+            environments=self.environments,
+        )
+        specs, reused = [], []
+        for part in rendering.parts(fresh):
+            documents, failed = load.parse_files(self.sources, part, defaults)
+            valid = validation.add(documents)
+            right, jobs = self._reuse_or_render(valid, broken)
+            rendering.start(jobs)
+            specs += valid
+            reused += right
+            problems += failed
+        return specs, [*self.sources.problems, *problems, *validation.finish()], reused
+
+    def _reuse_or_render(
+        self, specs: list[Spec], broken: set[str]
+    ) -> tuple[list[Generated], list[Job]]:
+        """The outputs that are still exactly right, and the specs left to render."""
+        templates = self.templates
+        reused: list[Generated] = []
+        jobs: list[Job] = []
+        for spec in specs:
+            if broken and broken & uses(templates, spec.template):
+                continue  # its syntax error is reported once, not once per spec
+            target = Target(
+                spec.dag_id,
+                spec.template,
+                spec.namespace,
+                spec.path,
+                spec.output,
+                inputs_digest(spec, templates),
+                template_key(
+                    templates, spec.template, closure_of(templates, spec.template)
+                ),
+            )
+            old = self.existing.get(spec.output)
+            if old is not None and cache.reusable(old, target.inputs, self.state):
+                reused.append(Generated(target, Output(spec.output, old, spec.path)))
+            else:
+                jobs.append(Job(spec, target))
+        return reused, jobs
+
+
 def _validate(
-    sources: SpecSources,
-    templates: TemplateSet,
-    kept: Mapping[str, object],
-    contracts_checked: bool,
-    environments: tuple[str, ...],
+    sources: SpecSources, templates: TemplateSet, environments: tuple[str, ...]
 ) -> tuple[list[Spec], list[Problem]]:
-    """The valid specs of the files not kept, and every problem found in them."""
-    fresh = [s for s in sources.specs if s.path not in kept]
-    if kept and not fresh:
-        return [], []
-    loaded = load.parse_specs(sources, fresh)
+    """The valid specs of every file, and every problem found in them."""
+    loaded = load.parse_specs(sources)
     specs, invalid = validate(
-        loaded.documents,
-        loaded.defaults,
-        templates,
-        contracts_checked=contracts_checked,
-        environments=environments,
+        loaded.documents, loaded.defaults, templates, environments=environments
     )
     return specs, [*loaded.problems, *invalid]
 
@@ -234,50 +307,18 @@ def _clashes(kept: Mapping[str, tuple[Target, ...]], specs: Iterable[Spec]) -> b
     return any(s.dag_id in ids or s.output.lower() in outputs for s in specs)
 
 
-def _reuse_or_render(
-    specs: list[Spec],
-    templates: TemplateSet,
-    problems: list[Problem],
-    existing: Mapping[str, bytes],
-    state: cache.State,
-) -> tuple[list[Generated], list[Job]]:
-    """The outputs that are still exactly right, and the specs left to render."""
-    broken = {p.where.file for p in problems}
-    reused: list[Generated] = []
-    jobs: list[Job] = []
-    for spec in specs:
-        if broken and broken & uses(templates, spec.template):
-            continue  # its syntax error is reported once, not once per spec
-        target = Target(
-            spec.dag_id,
-            spec.template,
-            spec.namespace,
-            spec.path,
-            spec.output,
-            inputs_digest(spec, templates),
-            template_key(
-                templates, spec.template, closure_of(templates, spec.template)
-            ),
-        )
-        old = existing.get(spec.output)
-        if old is not None and cache.reusable(old, target.inputs, state):
-            reused.append(Generated(target, Output(spec.output, old, spec.path)))
-        else:
-            jobs.append(Job(spec, target))
-    return reused, jobs
-
-
-def _render(
-    jobs: list[Job], templates: TemplateSet, progress: Progress
+def _collect(
+    rendering: Rendering, progress: Progress, told: Callable[[Output], None]
 ) -> tuple[list[Generated], list[Problem]]:
-    """Each job rendered, formatted and compiled; or the problem it met."""
+    """Each job rendered, formatted and compiled, and `told`; or the problem it met."""
     made, failed = [], []
-    results = produce_all(produce, jobs, templates, progress)
-    for job, result in zip(jobs, results, strict=True):
+    results = rendering.results(progress)
+    for job, result in zip(rendering.jobs, results, strict=True):
         if isinstance(result, Problem):
             failed.append(result)
         else:
             made.append(Generated(job.target, result))
+            told(result)
     return made, failed
 
 
@@ -319,6 +360,14 @@ def produce(spec: Spec, templates: TemplateSet, inputs: str) -> Output | Problem
     return Output(spec.output, text.encode("utf-8"), spec.path)
 
 
+def warm(templates: TemplateSet) -> None:
+    """What a worker does before its first job: import black and Jinja2."""
+    from .render import environment
+
+    format_source("pass\n", Position("(warm-up)"))
+    environment(templates)
+
+
 def load_and_validate(
     settings: Settings,
 ) -> tuple[list[Spec], TemplateSet, list[Problem]]:
@@ -327,7 +376,7 @@ def load_and_validate(
 
     sources = load.read_spec_sources(settings)
     templates, template_problems = load.load_templates(settings)
-    specs, problems = _validate(sources, templates, {}, False, settings.environments)
+    specs, problems = _validate(sources, templates, settings.environments)
     found = [*template_problems, *problems, *check_templates(templates)]
     counted, _ = counted_problems(found, templates, {s.template for s in specs})
     return specs, templates, counted
@@ -361,12 +410,13 @@ def status(
     settings: Settings,
     progress: Progress = silent,
     existing: Mapping[str, bytes] | None = None,
+    made: Callable[[Output], None] = ignore,
 ) -> tuple[Build, Plan]:
     """Every output, built against the output folder as it is (read once when not
     given), and the changes that bring the folder to them."""
     if existing is None:
         existing = load.load_outputs(settings.out)
-    built = build(settings, progress, existing)
+    built = build(settings, progress, existing, made=made)
     changes = plan_folder(settings.display(settings.out), built.wanted, existing)
     return built, replace(changes, notes=pack_notes(built, changes))
 
@@ -410,8 +460,10 @@ def generate(
     write, so what this run reuses and plans against is what it replaces.
     """
     with write.locked(settings.state, settings.display(settings.state), on_wait):
-        built, changes = status(settings, progress)
-        write.apply(changes, settings.out)
+        existing = load.load_outputs(settings.out)
+        with write.Staging(settings.out, existing) as early:
+            built, changes = status(settings, progress, existing, early.offer)
+            write.apply(changes, settings.out, early=early)
         remember(settings, built)
     return changes
 

@@ -390,6 +390,45 @@ def _spec(document: Document, environment: str) -> Spec:
     )
 
 
+class Validation:
+    """validate() in steps, so that specs can render while others are read:
+    the documents as they are parsed, then what needs all of them."""
+
+    def __init__(
+        self,
+        defaults: Iterable[Document],
+        templates: TemplateSet,
+        *,
+        contracts_checked: bool = False,
+        environments: tuple[str, ...] = (),
+    ) -> None:
+        problems: list[Problem] = []
+        for document in defaults:
+            problems += check_shape(document, DEFAULTS_SCHEMA)
+            problems += check_environment_names(document, environments)
+        for template in templates.templates.values() if not contracts_checked else ():
+            problems += check_contract_schema(template)
+        self.problems = problems
+        self._checker = _Checker(templates, {p.where.file for p in problems})
+        self._environments = environments
+        self._documents: list[Document] = []
+
+    def add(self, documents: Iterable[Document]) -> list[Spec]:
+        """The valid specs of some documents; their problems are kept."""
+        specs = []
+        for document in documents:
+            found, invalid = self._checker.specs_of(document, self._environments)
+            specs += found
+            self.problems += invalid
+            self._documents.append(document)
+        return specs
+
+    def finish(self) -> list[Problem]:
+        """Every problem found, and those between documents: a dag_id or output
+        claimed twice."""
+        return [*self.problems, *check_unique(self._documents)]
+
+
 def validate(
     documents: Sequence[Document],
     defaults: Iterable[Document],
@@ -404,20 +443,14 @@ def validate(
     contracts_checked: these very contracts passed as JSON Schemas in an
     earlier run, so are not checked again.
     """
-    problems: list[Problem] = []
-    for document in defaults:
-        problems += check_shape(document, DEFAULTS_SCHEMA)
-        problems += check_environment_names(document, environments)
-    for template in templates.templates.values() if not contracts_checked else ():
-        problems += check_contract_schema(template)
-    checker = _Checker(templates, {p.where.file for p in problems})
-    specs = []
-    for document in documents:
-        found, invalid = checker.specs_of(document, environments)
-        specs += found
-        problems += invalid
-    problems += check_unique(documents)
-    return specs, problems
+    validation = Validation(
+        defaults,
+        templates,
+        contracts_checked=contracts_checked,
+        environments=environments,
+    )
+    specs = validation.add(documents)
+    return specs, validation.finish()
 
 
 def check_new(

@@ -2,7 +2,9 @@
 
 A worker receives the template set once, when it starts (forked where the
 platform allows, so it shares what is loaded), and exits as soon as the run
-that started it is gone.
+that started it is gone. A run that will render many specs starts its pool
+before it parses them: the workers import black and compile the templates
+while the main process reads and validates the specs.
 """
 
 from __future__ import annotations
@@ -12,15 +14,24 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from types import TracebackType
+from typing import TYPE_CHECKING, TypeVar
 
 from .cache import Target
 from .errors import Problem
 from .model import Document, Output, Spec, TemplateSet
 
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+T = TypeVar("T")
+
 # Told (done, total) as specs are built, for a progress line.
 Progress = Callable[[int, int], None]
 # One spec's output from its spec, the templates and its inputs digest.
 Produce = Callable[[Spec, TemplateSet, str], Output | Problem]
+# What a worker does once, before its first job: imports, compiled templates.
+Warm = Callable[[TemplateSet], None]
 
 
 @dataclass(frozen=True)
@@ -39,12 +50,13 @@ PARALLEL_MIN = 24
 _worker: tuple[TemplateSet, Produce] | None = None
 
 
-def _start_worker(templates: TemplateSet, produce: Produce) -> None:
+def _start_worker(templates: TemplateSet, produce: Produce, warm: Warm) -> None:
     global _worker
     _worker = (templates, produce)
     watch = threading.Thread(target=_exit_with_parent, args=(os.getppid(),))
     watch.daemon = True
     watch.start()
+    warm(templates)
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -58,10 +70,14 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _produce_in_worker(job: Job) -> Output | Problem:
+def _produce_in_worker(jobs: list[Job]) -> list[Output | Problem]:
     assert _worker is not None
     templates, produce = _worker
-    return produce(job.spec, templates, job.target.inputs)
+    return [produce(job.spec, templates, job.target.inputs) for job in jobs]
+
+
+def _started() -> None:
+    """The first job of a pool: submitting it forks the workers."""
 
 
 def _portable(spec: Spec) -> Spec:
@@ -70,39 +86,110 @@ def _portable(spec: Spec) -> Spec:
     return replace(spec, document=Document(document.path, document.index, {}, {}, {}))
 
 
-def produce_all(
-    produce: Produce,
-    jobs: list[Job],
-    templates: TemplateSet,
-    progress: Progress,
-) -> Iterator[Output | Problem]:
-    """Each job's output, in order; in worker processes when there are many.
+def worker_count() -> int:
+    """How many workers a pool has: one per CPU, at most 8."""
+    return min(os.cpu_count() or 1, 8)
 
-    `produce` must be a module-level function, so that a worker can import it.
-    """
-    workers = min(os.cpu_count() or 1, 8)
-    if len(jobs) < PARALLEL_MIN or workers < 2:
-        for done, job in enumerate(jobs, 1):
-            yield produce(job.spec, templates, job.target.inputs)
-            progress(done, len(jobs))
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
 
-    # fork: workers start at once and share the loaded templates; where it is
-    # missing (macOS, Windows) the default start method does the same, slower.
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    chunk = max(1, len(jobs) // (workers * 8))
-    portable = [replace(job, spec=_portable(job.spec)) for job in jobs]
-    with ProcessPoolExecutor(
-        workers,
-        mp_context=context,
-        initializer=_start_worker,
-        initargs=(templates, produce),
-    ) as pool:
-        for done, result in enumerate(
-            pool.map(_produce_in_worker, portable, chunksize=chunk), 1
-        ):
-            yield result
-            progress(done, len(jobs))
+def worth_a_pool(renders: int) -> bool:
+    """Whether `renders` specs are worth the workers' start."""
+    return renders >= PARALLEL_MIN and worker_count() >= 2
+
+
+class Pool:
+    """Worker processes over one template set, started at once."""
+
+    def __init__(self, templates: TemplateSet, produce: Produce, warm: Warm) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # fork: workers start at once and share the loaded templates; where it
+        # is missing (macOS, Windows) the default start method does the same,
+        # slower.
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else None)
+        self.size = worker_count()
+        self._executor: ProcessPoolExecutor = ProcessPoolExecutor(
+            self.size,
+            mp_context=context,
+            initializer=_start_worker,
+            initargs=(templates, produce, warm),
+        )
+        self._executor.submit(_started)
+
+    def start(self, jobs: list[Job]) -> Future[list[Output | Problem]]:
+        """Hand jobs to the workers now; their outputs come back in order."""
+        portable = [replace(job, spec=_portable(job.spec)) for job in jobs]
+        return self._executor.submit(_produce_in_worker, portable)
+
+    def __enter__(self) -> Pool:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _split(items: list[T], workers: int) -> list[list[T]]:
+    """Eight parts a worker: the first starts soon, and the workers end together."""
+    size = max(1, len(items) // (workers * 8))
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+class Rendering:
+    """The jobs handed over so far. In a pool they start at once, in parts,
+    while the specs after them are still being read; otherwise they run when
+    their outputs are asked for, in a pool made then if they are many."""
+
+    def __init__(
+        self, produce: Produce, warm: Warm, templates: TemplateSet, pool: Pool | None
+    ) -> None:
+        self._produce = produce
+        self._warm = warm
+        self._templates = templates
+        self._pool = pool
+        self.jobs: list[Job] = []
+        self._parts: list[tuple[int, Future[list[Output | Problem]]]] = []
+
+    def parts(self, items: list[T]) -> list[list[T]]:
+        """`items` in the parts to hand over one by one: in a pool, small enough
+        that the first starts soon and the workers finish together."""
+        return [items] if self._pool is None else _split(items, self._pool.size)
+
+    def start(self, jobs: list[Job]) -> None:
+        """Queue jobs after the others; in the pool, start them."""
+        self.jobs += jobs
+        if self._pool is not None and jobs:
+            self._parts.append((len(jobs), self._pool.start(jobs)))
+
+    def results(self, progress: Progress) -> Iterator[Output | Problem]:
+        """Each job's output, or the problem it met, in the order they came."""
+        total = len(self.jobs)
+        if self._pool is None and worth_a_pool(total):
+            with Pool(self._templates, self._produce, self._warm) as pool:
+                parts = _split(self.jobs, pool.size)
+                self._parts = [(len(part), pool.start(part)) for part in parts]
+                yield from self._finished(progress)
+        elif self._pool is None:
+            for done, job in enumerate(self.jobs, 1):
+                yield self._produce(job.spec, self._templates, job.target.inputs)
+                progress(done, total)
+        else:
+            yield from self._finished(progress)
+
+    def _finished(self, progress: Progress) -> Iterator[Output | Problem]:
+        done = 0
+        for size, part in self._parts:
+            yield from part.result()
+            done += size
+            progress(done, len(self.jobs))
+
+    def cancel(self) -> None:
+        """Drop the jobs; those not started yet never start."""
+        for _, part in self._parts:
+            part.cancel()
+        self.jobs, self._parts = [], []

@@ -18,11 +18,15 @@ import contextlib
 import fcntl
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import OutputError, Position, Problem
-from .model import Plan
+from .model import Output, Plan
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 LOCK_NAME = "lock"
 # In a dags folder: not a .py file, so Airflow ignores it.
@@ -114,18 +118,21 @@ def _discard(staged: list[tuple[Path, Path]]) -> None:
             temp.unlink()
 
 
-def apply(plan: Plan, folder: Path, *, sweep: bool = True) -> None:
+def apply(
+    plan: Plan, folder: Path, *, sweep: bool = True, early: Staging | None = None
+) -> None:
     """Stage every new file, then rename them all into place, then remove.
 
     `sweep` first clears the temp files a killed run left in the folder (an
-    output folder); not for a project's root, which holds much else.
+    output folder); not for a project's root, which holds much else. Files
+    `early` staged while the outputs were being made are used as they are.
     """
     staged: list[tuple[Path, Path]] = []
     try:
-        if sweep and folder.is_dir():
+        if sweep and early is None and folder.is_dir():
             with _writing(plan.out):
                 remove_stray_temps(folder)
-        _stage_all(plan, folder, staged)
+        _stage_all(plan, folder, staged, early)
         _commit(plan, folder, staged)
     except BaseException:
         _discard(staged)  # nothing half-done: no temp file stays behind
@@ -138,14 +145,24 @@ STAGE_THREADS = 8
 THREADED_FROM = 16
 
 
-def _stage_all(plan: Plan, folder: Path, staged: list[tuple[Path, Path]]) -> None:
+def _stage_all(
+    plan: Plan,
+    folder: Path,
+    staged: list[tuple[Path, Path]],
+    early: Staging | None,
+) -> None:
     """Write every new file of the plan as a temp file beside its target."""
     real_folder = os.path.realpath(folder)
     writes = []
     for change in plan.pending:
         shown = plan.shown(change.path)
         _check_inside(real_folder, folder / change.path, shown)
-        if change.new is not None:
+        if change.new is None:
+            continue
+        temp = early.take(change.path, change.new, shown) if early else None
+        if temp is not None:
+            staged.append((temp, folder / change.path))
+        else:
             writes.append((shown, folder / change.path, change.new))
     if len(writes) < THREADED_FROM:
         for shown, target, content in writes:
@@ -165,6 +182,68 @@ def _stage_all(plan: Plan, folder: Path, staged: list[tuple[Path, Path]]) -> Non
                 failed = failed or error
     if failed is not None:
         raise failed
+
+
+class Staging:
+    """Temp files written while the outputs are still being made.
+
+    A cold run's workers format for seconds while this process waits for
+    them; staging each new output as it arrives overlaps the writes and
+    their fsyncs with that wait. `apply` takes the temp files whose bytes are
+    the plan's and stages the rest; leaving the block removes every temp
+    file not taken, so a run that fails writes nothing.
+    """
+
+    def __init__(self, folder: Path, existing: Mapping[str, bytes]) -> None:
+        self._folder = folder
+        self._real_folder = os.path.realpath(folder)
+        self._existing = existing
+        self._pending: dict[str, tuple[bytes, Future[Path]]] = {}
+        self._pool: ThreadPoolExecutor | None = None
+        self._made: list[Path] = []  # the folders staging creates, deepest last
+
+    def __enter__(self) -> Staging:
+        # Before any staging: clear the temp files a killed run left behind.
+        if self._folder.is_dir():
+            remove_stray_temps(self._folder)
+        return self
+
+    def offer(self, output: Output) -> None:
+        """Start staging `output` when it differs from the folder's file."""
+        target = self._folder / output.path
+        if self._existing.get(output.path) == output.content:
+            return
+        real = os.path.realpath(target.parent)
+        if not Path(real).is_relative_to(self._real_folder):
+            return  # apply refuses it, with the reason
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(STAGE_THREADS)
+        missing = [f for f in (target.parent, *target.parent.parents) if not f.exists()]
+        self._made += [f for f in reversed(missing) if f not in self._made]
+        future = self._pool.submit(stage, target, output.content)
+        self._pending[output.path] = (output.content, future)
+
+    def take(self, path: str, content: bytes, shown: str) -> Path | None:
+        """The temp file staged for `path` with `content`; None if there is none."""
+        entry = self._pending.get(path)
+        if entry is None or entry[0] != content:
+            return None
+        del self._pending[path]
+        with _writing(shown):
+            return entry[1].result()
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+        for _, future in self._pending.values():
+            if future.exception() is None:
+                with contextlib.suppress(OSError):
+                    future.result().unlink()
+        for folder in reversed(self._made):  # a failed run leaves no new folder
+            with contextlib.suppress(OSError):
+                folder.rmdir()
 
 
 def _stage_one(shown: str, target: Path, content: bytes) -> Path:
