@@ -17,6 +17,7 @@ from dagsmith.config import load_settings
 from dagsmith.load import load_outputs
 from dagsmith.model import Change, Plan
 from dagsmith.report import markdown_summary
+from test_trigger import closed_port
 
 ENVIRONMENTS = '[tool.dagsmith]\nenvironments = ["dev", "prod"]\n'
 # The ETL spec differs per environment: dev is manual and copies one table;
@@ -385,6 +386,29 @@ def test_trigger_checks_the_conf_against_its_environments_params(
     allowed = envs.run("trigger", "cleanup_on_demand", "--env", "dev", "--conf", conf)
     assert allowed.exit_code == 2
     assert allowed.stderr.startswith("environment: no Airflow to talk to")
+
+
+def test_trigger_calls_the_airflow_of_the_dags_environment(
+    envs: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Closed ports: the run stops at the address, which the status line names.
+    dev, prod = (f"http://127.0.0.1:{closed_port()}" for _ in range(2))
+    envs.write(
+        "pyproject.toml",
+        ENVIRONMENTS + f'airflow_url = {{ dev = "{dev}", prod = "{prod}" }}\n',
+    )
+    for name in ("DAGSMITH_AIRFLOW_URL", "DAGSMITH_AIRFLOW_TOKEN_DEV"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DAGSMITH_AIRFLOW_TOKEN", "t")
+    line = "dagsmith: Airflow at {} (pyproject.toml:3, env {})"
+    # etl_inventory is in prod only: no --env is needed to know whose Airflow.
+    inventory = envs.run("trigger", "etl_inventory")
+    assert inventory.exit_code == 1, inventory.output
+    assert inventory.stderr.splitlines()[0] == line.format(prod, "prod")
+    sales = envs.run("trigger", "etl_sales", "--env", "dev")
+    assert sales.exit_code == 1, sales.output
+    assert sales.stderr.splitlines()[0] == line.format(dev, "dev")
+    assert f"{dev}/api/v2/dags/etl_sales: Airflow is unreachable" in sales.stderr
 
 
 def test_a_spec_broken_in_one_environment_is_not_triggered_in_another(

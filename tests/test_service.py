@@ -274,8 +274,11 @@ def test_a_dag_not_deployed_yet_is_waited_for(
     )
     try:
         assert waiting.stderr is not None
-        said = waiting.stderr.readline()
-        assert said == "dagsmith: waiting for Airflow to parse DAG train_fresh…\n"
+        said = waiting.stderr.readline(), waiting.stderr.readline()
+        assert said == (
+            f"dagsmith: Airflow at {airflow_service.url} (DAGSMITH_AIRFLOW_URL)\n",
+            "dagsmith: waiting for Airflow to parse DAG train_fresh…\n",
+        )
         shipped = dagsmith(
             airflow_service, deployed.root, "deploy", "--to", str(airflow_service.dags)
         )
@@ -306,9 +309,10 @@ def test_an_unknown_dag_times_out_and_bad_credentials_are_one_line(
     )
     assert denied.returncode == 1
     assert denied.stderr.strip().splitlines() == [
+        f"dagsmith: Airflow at {airflow_service.url} (DAGSMITH_AIRFLOW_URL)",
         f"{airflow_service.url}/auth/token: Airflow refused the credentials "
         "(401: Invalid credentials); check DAGSMITH_AIRFLOW_TOKEN, or "
-        "DAGSMITH_AIRFLOW_USERNAME and DAGSMITH_AIRFLOW_PASSWORD"
+        "DAGSMITH_AIRFLOW_USERNAME and DAGSMITH_AIRFLOW_PASSWORD",
     ]
     with pytest.raises(AirflowError, match="Airflow does not know DAG no_such_dag"):
         trigger(

@@ -12,7 +12,7 @@ import socket
 import dagsmith
 import pytest
 from conftest import Project
-from dagsmith.airflow.client import connection
+from dagsmith.airflow.connect import connection
 from dagsmith.airflow.runs import trigger
 from dagsmith.errors import AirflowError, ConfError, Position
 from dagsmith.params import check_conf
@@ -124,7 +124,8 @@ def test_a_good_conf_needs_an_address_and_credentials(project: Project) -> None:
     result = project.run("trigger", "cleanup_on_demand", "--conf", '{"dataset_id": 8}')
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
-        "environment: no Airflow to talk to: pass --api-url or set DAGSMITH_AIRFLOW_URL",
+        "environment: no Airflow to talk to: pass --api-url, set DAGSMITH_AIRFLOW_URL,"
+        " or set [tool.dagsmith] airflow_url",
         "environment: no credentials: set DAGSMITH_AIRFLOW_TOKEN, or "
         "DAGSMITH_AIRFLOW_USERNAME and DAGSMITH_AIRFLOW_PASSWORD",
         "dagsmith: 2 problems in 1 file. No run was created.",
@@ -145,8 +146,9 @@ def test_an_unreachable_airflow_is_one_line_and_exit_1(
     result = project.run("trigger", "train_models", "--api-url", url)
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
+        f"dagsmith: Airflow at {url} (--api-url)",
         f"{url}/api/v2/dags/train_models: Airflow is unreachable (connection refused); "
-        "is it running, and is DAGSMITH_AIRFLOW_URL (or --api-url) right?"
+        "is it running, and is the address right (from --api-url)?",
     ]
     assert "secret-token-value" not in result.output
 

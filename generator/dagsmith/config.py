@@ -10,7 +10,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from .addresses import (
+    AIRFLOW_URL,
+    CREDENTIAL_KEY,
+    AirflowAddress,
+    airflow_addresses,
+    airflow_problems,
+    credential_problem,
+)
 from .errors import InputError, OptionError, Position, Problem
+from .tomlpos import line_of
 
 DEFAULT_FOLDERS = {"specs": "specs", "templates": "templates", "out": "generated_dags"}
 ENVIRONMENTS = "environments"
@@ -43,6 +52,8 @@ class Settings:
     out: Path
     # The declared environments, in order; none when the project has none.
     environments: tuple[str, ...] = ()
+    # Each environment's Airflow ([tool.dagsmith] airflow_url), if it says.
+    airflow: tuple[AirflowAddress, ...] = ()
     # What marked the root (see Root), and which folders the command line
     # gave or [tool.dagsmith] set: said when a folder is not found.
     marker: str = "pyproject.toml"
@@ -109,6 +120,13 @@ class Settings:
             f"not found in {self.root} (the project root, {why}); {advice}, "
             f"or pass --{name}",
         )
+
+    def airflow_address(self, environment: str | None) -> AirflowAddress | None:
+        """The Airflow of an environment (or of the project), if pyproject.toml names it."""
+        for address in self.airflow:
+            if address.environment in ("", environment):
+                return address
+        return None
 
     def environment(self, name: str | None) -> str | None:
         """An environment a command was given (`--env`), once it is known to be
@@ -233,33 +251,34 @@ def read_settings(root: Root) -> dict[str, object]:
             [Problem(Position("pyproject.toml"), "[tool.dagsmith]: expected a table")]
         )
     problems = [
-        Problem(
-            _line_of(text, key),
-            f"[tool.dagsmith] {key}: expected one of "
-            f"{', '.join([*DEFAULT_FOLDERS, ENVIRONMENTS])} "
-            "(a folder path string, or a list of environment names)",
-        )
+        _unknown(text, key)
         for key, value in settings.items()
-        if key != ENVIRONMENTS
+        if key not in (ENVIRONMENTS, AIRFLOW_URL)
         and (key not in DEFAULT_FOLDERS or not isinstance(value, str))
     ]
     if ENVIRONMENTS in settings:
         problems += _environment_problems(
-            settings[ENVIRONMENTS], _line_of(text, ENVIRONMENTS)
+            settings[ENVIRONMENTS], line_of(text, ENVIRONMENTS)
+        )
+    if AIRFLOW_URL in settings:
+        problems += airflow_problems(
+            text, settings[AIRFLOW_URL], settings.get(ENVIRONMENTS)
         )
     if problems:
         raise InputError(problems)
     return dict(settings)
 
 
-def _line_of(text: str, key: str) -> Position:
-    """Where `key = ...` is written in pyproject.toml's [tool.dagsmith] table."""
-    table = re.search(r"^[ \t]*\[tool\.dagsmith\]", text, re.MULTILINE)
-    line = re.compile(rf"^[ \t]*{re.escape(key)}[ \t]*=", re.MULTILINE)
-    found = line.search(text, table.end() if table else 0)
-    if found is None:
-        return Position("pyproject.toml")
-    return Position("pyproject.toml", text.count("\n", 0, found.start()) + 1)
+def _unknown(text: str, key: str) -> Problem:
+    """A key [tool.dagsmith] does not have; a credential is told where it goes."""
+    if CREDENTIAL_KEY.search(key):
+        return credential_problem(line_of(text, key), key)
+    return Problem(
+        line_of(text, key),
+        f"[tool.dagsmith] {key}: expected one of "
+        f"{', '.join([*DEFAULT_FOLDERS, ENVIRONMENTS, AIRFLOW_URL])} "
+        "(a folder path string, a list of environment names, or Airflow's address)",
+    )
 
 
 def _environment_problems(value: object, where: Position) -> list[Problem]:
@@ -313,7 +332,7 @@ def load_settings(
         raise InputError(
             [
                 Problem(
-                    _line_of(root.pyproject or "", "specs"),
+                    line_of(root.pyproject or "", "specs"),
                     f"[tool.dagsmith] specs: {configured['specs']} is outside the "
                     f"project ({root.folder}); keep the specs folder inside it",
                 )
@@ -325,6 +344,7 @@ def load_settings(
         root=root.folder,
         **folders,
         environments=environments,
+        airflow=airflow_addresses(root.pyproject or "", configured.get(AIRFLOW_URL)),
         marker=root.marker,
         given=frozenset(name for name, value in given.items() if value),
         configured=frozenset(configured) & frozenset(DEFAULT_FOLDERS),

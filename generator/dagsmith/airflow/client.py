@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import re
+import ssl
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
@@ -18,23 +18,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..errors import AirflowError, ConfError, Position, Problem, ToolMissing
+from ..errors import AirflowError, Position, ToolMissing
 from ..params import Contract
+from .connect import CA_BUNDLE_ENV, Connection
 
 if TYPE_CHECKING:  # the client is imported only where a call is made
     from airflow_client.client import ApiException, DAGResponse, TaskInstanceResponse
-
-
-URL_ENV = "DAGSMITH_AIRFLOW_URL"
-
-
-TOKEN_ENV = "DAGSMITH_AIRFLOW_TOKEN"
-
-
-USERNAME_ENV = "DAGSMITH_AIRFLOW_USERNAME"
-
-
-PASSWORD_ENV = "DAGSMITH_AIRFLOW_PASSWORD"
 
 
 # Seconds any one HTTP call may take; the wait for a run has its own timeout.
@@ -54,30 +43,6 @@ class ClientMissing(ToolMissing):
     """The official Airflow API client is not installed."""
 
 
-def connection(
-    api_url: str | None = None,
-    token: str | None = None,
-    username: str | None = None,
-    password: str | None = None,
-) -> Connection:
-    """The connection from the arguments, then the DAGSMITH_AIRFLOW_* environment."""
-    url = api_url or os.environ.get(URL_ENV)
-    token = token or os.environ.get(TOKEN_ENV)
-    username = username or os.environ.get(USERNAME_ENV)
-    password = password or os.environ.get(PASSWORD_ENV)
-    problems = []
-    if not url:
-        problems.append(f"no Airflow to talk to: pass --api-url or set {URL_ENV}")
-    if not token and not (username and password):
-        problems.append(
-            f"no credentials: set {TOKEN_ENV}, or {USERNAME_ENV} and {PASSWORD_ENV}"
-        )
-    if problems:
-        raise ConfError([Problem(Position("environment", 0, 0), p) for p in problems])
-    assert url is not None
-    return Connection(url.rstrip("/"), token, username, password)
-
-
 class Airflow:
     """The calls dagsmith makes, over the official client, each error one clear line."""
 
@@ -91,7 +56,12 @@ class Airflow:
             ) from None
         self.client = client
         self.url = connection.url
-        configuration = client.Configuration(host=connection.url)
+        self.connection = connection
+        # The client hands ssl_ca_cert to urllib3 as ca_certs; None loads the
+        # system's certificates. There is no switch to turn verification off.
+        configuration = client.Configuration(
+            host=connection.url, ssl_ca_cert=connection.bundle.path
+        )
         self.api = client.ApiClient(configuration)
         configuration.access_token = connection.token or self._sign_in(connection)
 
@@ -266,45 +236,102 @@ class Airflow:
 
     @contextmanager
     def _calling(self, path: str, *, missing_ok: bool = False) -> Iterator[None]:
-        """Turn what can go wrong in one call into one clear line: AirflowError."""
-        import urllib3
+        """Turn what can go wrong in one call into one clear line: AirflowError.
 
-        where = f"{self.url}{path}"
+        No line ever holds a credential, whatever a server or a library said.
+        """
         try:
             yield
-        except self.client.ApiException as error:
-            if error.status == 404 and missing_ok:
+        except Exception as error:
+            if (
+                missing_ok
+                and isinstance(error, self.client.ApiException)
+                and error.status == 404
+            ):
                 raise _Missing from None
-            refused = AirflowError(where, _refusal(error))
-            refused.transient = (error.status or 0) >= 500
+            failure = self._failure(error)
+            if failure is None:
+                raise
+            message, transient = failure
+            for secret in (self.connection.token, self.connection.password):
+                message = message.replace(secret, "***") if secret else message
+            refused = AirflowError(f"{self.url}{path}", message)
+            refused.transient = transient
             raise refused from None
-        except urllib3.exceptions.HTTPError as error:
+
+    def _failure(self, error: Exception) -> tuple[str, bool] | None:
+        """What a failed call says, and whether the same call may succeed a
+        moment later (a 5xx); None for an error of dagsmith's own."""
+        import urllib3
+
+        tls = _tls_error(error)
+        if tls is not None:
+            return self._tls_failure(tls), False
+        if isinstance(error, self.client.ApiException):
+            return self._refusal(error), (error.status or 0) >= 500
+        if isinstance(error, urllib3.exceptions.HTTPError):
             reason = str(getattr(error, "reason", None) or error)
             # "HTTPConnection(...): Failed to establish ...: [Errno 111] Connection refused"
             reason = re.sub(r"^.*\[Errno -?\d+\] ", "", reason).lower()
-            raise AirflowError(
-                where,
+            unreachable = (
                 f"Airflow is unreachable ({_short(reason)}); is it running, and is "
-                f"{URL_ENV} (or --api-url) right?",
-            ) from None
+                f"the address right (from {self.connection.source})?"
+            )
+            return unreachable, False
+        return None
+
+    def _tls_failure(self, error: ssl.SSLError) -> str:
+        """A TLS failure in one line: why the certificate was refused, and the
+        bundle it was checked against; or why TLS failed at all."""
+        bundle = self.connection.bundle
+        if isinstance(error, ssl.SSLCertVerificationError):
+            return (
+                f"Airflow's certificate is not trusted (certificate verify failed: "
+                f"{error.verify_message}), checked against {bundle}; name the "
+                f"bundle of the CA that signed it with --ca-bundle or {CA_BUNDLE_ENV}"
+            )
+        reason = str(error.reason or error).lower().replace("_", " ")
+        return (
+            f"TLS with Airflow failed ({reason}); does the address's scheme match "
+            "the server (https:// for TLS)?"
+        )
+
+    def _refusal(self, error: ApiException) -> str:
+        """What Airflow said when it refused a call, in one line."""
+        detail = _detail(error.body)
+        if error.status in (401, 403):
+            verb = "refused the credentials" if error.status == 401 else "forbids this"
+            return (
+                f"Airflow {verb} ({error.status}{': ' + detail if detail else ''}); "
+                f"check {self.connection.credentials}"
+            )
+        if error.status == 0:  # the client's own failure
+            return f"cannot talk to Airflow: {_short(error.reason)}"
+        return f"Airflow refused ({error.status}): {detail or error.reason}"
 
 
 class _Missing(Exception):
     """A 404 that a caller waits out."""
 
 
-def _refusal(error: ApiException) -> str:
-    """What Airflow said when it refused a call, in one line."""
-    detail = _detail(error.body)
-    if error.status in (401, 403):
-        verb = "refused the credentials" if error.status == 401 else "forbids this"
-        return (
-            f"Airflow {verb} ({error.status}{': ' + detail if detail else ''}); "
-            f"check {TOKEN_ENV}, or {USERNAME_ENV} and {PASSWORD_ENV}"
-        )
-    if error.status == 0:  # the client's own failure, such as TLS
-        return f"cannot talk to Airflow: {_short(error.reason)}"
-    return f"Airflow refused ({error.status}): {detail or error.reason}"
+def _tls_error(error: BaseException) -> ssl.SSLError | None:
+    """The TLS error behind a failed call, if that is what it was.
+
+    urllib3 wraps it (MaxRetryError's reason, an SSLError's argument), and the
+    client turns it into an ApiException raised while handling it.
+    """
+    seen: set[int] = set()
+    pending: list[object] = [error]
+    while pending:
+        found = pending.pop()
+        if not isinstance(found, BaseException) or id(found) in seen:
+            continue
+        seen.add(id(found))
+        if isinstance(found, ssl.SSLError):
+            return found
+        reason = getattr(found, "reason", None)
+        pending += [reason, *found.args, found.__cause__, found.__context__]
+    return None
 
 
 def _detail(body: str | None) -> str:
@@ -338,22 +365,6 @@ def _instance_name(instance: TaskInstanceResponse) -> str:
     if instance.rendered_map_index:
         name += f" ({instance.rendered_map_index})"
     return name
-
-
-@dataclass(frozen=True)
-class Connection:
-    """Where Airflow's API is and how to sign in: a token, or a username and password.
-
-    Never read from specs; never printed.
-    """
-
-    url: str
-    token: str | None = None
-    username: str | None = None
-    password: str | None = None
-
-    def __repr__(self) -> str:
-        return f"Connection(url={self.url!r})"
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ from typing import Any
 
 from ..errors import AirflowError, ConfError
 from ..params import Contract, check_conf
-from .client import Airflow, RunStatus, connection
+from .client import Airflow, RunStatus
+from .connect import Sourced, connection
 
 FINISHED = ("success", "failed")
 
@@ -47,10 +48,13 @@ def trigger(
     wait: bool = False,
     timeout: float = 600.0,
     unpause: bool = False,
-    api_url: str | None = None,
+    api_url: str | Sourced | None = None,
     token: str | None = None,
     username: str | None = None,
     password: str | None = None,
+    ca_bundle: str | Sourced | None = None,
+    environment: str | None = None,
+    project_url: Sourced | None = None,
     contract: Contract | None = None,
     say: Callable[[str], None] = _silent,
     on_start: Callable[[RunStatus], None] = _started,
@@ -62,12 +66,25 @@ def trigger(
     The conf is checked against `contract` (a spec's params) before any call,
     else against the params Airflow serves, still before the run is created:
     ConfError names the param. AirflowError when Airflow is unreachable,
-    refuses a call, or the run fails or outlasts `timeout` seconds.
+    refuses a call or its certificate, or the run fails or outlasts `timeout`
+    seconds. The connection comes from the arguments, then the environment
+    (see connect.connection); `environment` picks its credentials' variables,
+    and `project_url` is the address when neither gives one.
     """
     conf = dict(conf or {})
     if contract is not None:
         _check(contract, conf)
-    airflow = Airflow(connection(api_url, token, username, password))
+    reach = connection(
+        api_url,
+        token,
+        username,
+        password,
+        ca_bundle=ca_bundle,
+        environment=environment,
+        project_url=project_url,
+    )
+    say(f"dagsmith: Airflow at {reach.url} ({reach.source})")
+    airflow = Airflow(reach)
     deadline = time.monotonic() + timeout
     dag = airflow.wait_for_dag(dag_id, deadline, say, poll)
     if contract is None:

@@ -11,6 +11,7 @@ import click
 
 from .. import pipeline
 from ..airflow.client import RunStatus
+from ..airflow.connect import Sourced
 from ..airflow.runs import trigger as start_run
 from ..config import Settings
 from ..errors import ConfError, Exit, InputError
@@ -82,7 +83,14 @@ class RunLine:
 @click.option(
     "--api-url",
     metavar="URL",
-    help="Airflow's address, e.g. http://localhost:8080 [env: DAGSMITH_AIRFLOW_URL].",
+    help="Airflow's address, e.g. http://localhost:8080 [env: DAGSMITH_AIRFLOW_URL; "
+    "else [tool.dagsmith] airflow_url].",
+)
+@click.option(
+    "--ca-bundle",
+    metavar="PEM",
+    help="The CA bundle that Airflow's certificate is checked against "
+    "[env: DAGSMITH_AIRFLOW_CA_BUNDLE, else REQUESTS_CA_BUNDLE, SSL_CERT_FILE].",
 )
 @click.option("--unpause", is_flag=True, help="Unpause the DAG if it is paused.")
 @environment_option
@@ -94,6 +102,7 @@ def trigger(
     wait: bool,
     timeout: float,
     api_url: str | None,
+    ca_bundle: str | None,
     unpause: bool,
     environment: str | None,
 ) -> Exit:
@@ -102,15 +111,16 @@ def trigger(
     The conf is checked against the spec's params before anything is sent
     (exit 2, naming the param and its line). Without a specs folder, it is
     checked against the params Airflow serves for the DAG. In a project with
-    environments, --env says whose params (and so whose Airflow) the run is
-    for; point --api-url at that environment's Airflow. Prints the run id
-    on stdout; with --wait, follows the run and exits 0 on success, 1 on
-    failure, naming the failed tasks.
+    environments, --env says whose params and whose Airflow the run is for:
+    [tool.dagsmith] airflow_url names each environment's address. Prints the
+    run id on stdout; with --wait, follows the run and exits 0 on success, 1
+    on failure, naming the failed tasks.
 
     \b
-    Credentials come from the environment, never from specs:
+    Credentials come from the environment, never from files:
       DAGSMITH_AIRFLOW_TOKEN, or
-      DAGSMITH_AIRFLOW_USERNAME and DAGSMITH_AIRFLOW_PASSWORD
+      DAGSMITH_AIRFLOW_USERNAME and DAGSMITH_AIRFLOW_PASSWORD;
+      with --env prod, DAGSMITH_AIRFLOW_TOKEN_PROD (and so on) first.
 
     \b
     Example:
@@ -132,6 +142,10 @@ def trigger(
             ),
         )
         target = spec.dag_id
+        environment = spec.environment or None
+    else:
+        environment = settings.environment(environment)
+    address = settings.airflow_address(environment)
     line = RunLine()
     started = time.monotonic()
     try:
@@ -141,7 +155,10 @@ def trigger(
             wait=wait,
             timeout=timeout,
             unpause=unpause,
-            api_url=api_url,
+            api_url=Sourced(api_url, "--api-url") if api_url else None,
+            ca_bundle=Sourced(ca_bundle, "--ca-bundle") if ca_bundle else None,
+            environment=environment,
+            project_url=Sourced(address.url, address.source) if address else None,
             contract=contract,
             say=say,
             on_start=_started,
