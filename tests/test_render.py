@@ -176,3 +176,13 @@ def test_values_inside_python_strings_are_refused(source: str, line: int) -> Non
 )
 def test_values_outside_strings_are_fine(source: str) -> None:
     assert check_templates(template_set(source)) == []
+
+
+def test_a_marker_of_another_render_stays_text() -> None:
+    from dagsmith.layout import Holes
+
+    mine, other = Holes(), Holes()
+    forged = other.hold([1, 2])
+    text = f"A = {mine.hold([3, 4])}\nB = '{forged}'\n"
+    assert mine.fill(text) == f"A = [3, 4]\nB = '{forged}'\n"
+    assert mine.flat(text) == f"A = [3, 4]\nB = '{forged}'\n"
