@@ -235,7 +235,9 @@ def black_command(folder: Path, cache: Path) -> list[str]:
     ]
 
 
-def floor_figures(size: int, work: Path) -> list[tuple[str, str, str]]:
+def floor_figures(
+    size: int, work: Path, rounds: int = ROUNDS
+) -> list[tuple[str, str, str]]:
     """Cold `generate` ÷ black's single pass over the same outputs, for the
     repository's templates, an imported dag_creator folder (with the template
     as import copies it, and as it was) and a template outside black's layout."""
@@ -270,8 +272,8 @@ def floor_figures(size: int, work: Path) -> list[tuple[str, str, str]]:
     for label, root, target in projects:
         # Interleaved rounds, each ratio from one triple measured back to back:
         # noise on a shared machine moves all three alike; the median drops the rest.
-        rounds = []
-        for _ in range(ROUNDS):
+        measured = []
+        for _ in range(rounds):
             shutil.rmtree(root / "generated_dags", ignore_errors=True)
             shutil.rmtree(root / ".dagsmith", ignore_errors=True)
             cold, _ = timed([DAGSMITH, "generate", "-q"], root)
@@ -279,13 +281,13 @@ def floor_figures(size: int, work: Path) -> list[tuple[str, str, str]]:
             with tempfile.TemporaryDirectory() as cache:
                 black, _ = timed(black_command(outputs, Path(cache)), root)
             strict, _ = timed([PYTHON, str(script), str(outputs)], root)
-            rounds.append((cold / black, cold / strict, cold, black, strict))
-        by_black, by_strict, cold, black, strict = sorted(rounds)[len(rounds) // 2]
+            measured.append((cold / black, cold / strict, cold, black, strict))
+        by_black, by_strict, cold, black, strict = sorted(measured)[len(measured) // 2]
         rows.append(
             (
                 f"cold `generate` ÷ black's single pass, {size:,} specs: {label}",
                 f"{by_black:.2f} ({cold:.2f} s ÷ {black:.2f} s); strict floor "
-                f"{by_strict:.2f} (÷ {strict:.2f} s); median of {ROUNDS}",
+                f"{by_strict:.2f} (÷ {strict:.2f} s); median of {rounds}",
                 target if size >= 1000 else "",
             )
         )
@@ -390,6 +392,12 @@ def main() -> None:
         help="only compare cold runs with black's single pass, at each size",
     )
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=ROUNDS,
+        help=f"rounds of the --floor comparison, whose median is shown ({ROUNDS})",
+    )
+    parser.add_argument(
         "--environments",
         type=int,
         metavar="N",
@@ -405,7 +413,7 @@ def main() -> None:
             if args.environments:
                 rows += environment_figures(size, args.environments, Path(folder))
             elif args.floor:
-                rows += floor_figures(size, Path(folder))
+                rows += floor_figures(size, Path(folder), args.rounds)
             else:
                 rows += figures(size, Path(folder), naive=size <= 1000)
                 rows += floor_figures(size, Path(folder)) if size == 1000 else []

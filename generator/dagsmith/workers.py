@@ -144,9 +144,14 @@ class Pool:
         self._executor.shutdown(wait=True, cancel_futures=True)
 
 
+# Jobs a part holds at most: the first part starts soon, and the workers end
+# within a few jobs of each other (a part costs the pool one hand-over).
+PART_MAX = 8
+
+
 def _split(items: list[T], workers: int) -> list[list[T]]:
-    """Eight parts a worker: the first starts soon, and the workers end together."""
-    size = max(1, len(items) // (workers * 8))
+    """Parts of at most PART_MAX items, and at least eight a worker."""
+    size = max(1, min(PART_MAX, len(items) // (workers * 8)))
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
