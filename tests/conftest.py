@@ -152,3 +152,21 @@ def airflow_service(
         airflow_service_module.stop(service)
     left = airflow_service_module.in_home(service)
     assert not left, f"processes left running: {[p.pid for p in left]}"
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty working folder: a project that is only what a test writes,
+    often just a pyproject.toml."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def pyproject(folder: Path, text: str) -> None:
+    """A pyproject.toml whose [tool.dagsmith] table holds `text`."""
+    (folder / "pyproject.toml").write_text("[tool.dagsmith]\n" + text, encoding="utf-8")
+
+
+def run(*args: str) -> Result:
+    """dagsmith in this process, in the working folder."""
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)

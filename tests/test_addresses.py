@@ -10,28 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from conftest import pyproject, run
 from dagsmith.addresses import AirflowAddress
-from dagsmith.cli import main
 from dagsmith.config import load_settings
 from dagsmith.errors import InputError, Position
 
 SECRET = "tok-3f9a1c-never-shown"
 ENVIRONMENTS = 'environments = ["dev", "prod"]\n'
-
-
-@pytest.fixture
-def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-def pyproject(folder: Path, text: str) -> None:
-    (folder / "pyproject.toml").write_text("[tool.dagsmith]\n" + text, encoding="utf-8")
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
+from conftest import pyproject, run
 from dagsmith.airflow.connect import (
     Bundle,
     Credentials,
@@ -25,7 +26,6 @@ from dagsmith.airflow.connect import (
     credentials_of,
 )
 from dagsmith.airflow.runs import trigger
-from dagsmith.cli import main
 from dagsmith.errors import AirflowError, ConfError
 from test_trigger import closed_port
 
@@ -47,22 +47,6 @@ VARIABLES = (
 def no_airflow_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in VARIABLES:
         monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An operator's folder: a pyproject.toml, no specs (the conf is checked
-    against what Airflow serves, so every run reaches the network)."""
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-def pyproject(folder: Path, text: str) -> None:
-    (folder / "pyproject.toml").write_text("[tool.dagsmith]\n" + text, encoding="utf-8")
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
 def pem(folder: Path, name: str) -> str:

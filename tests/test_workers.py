@@ -4,6 +4,7 @@ reports what its workers found."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,20 @@ from dagsmith.load import load_outputs
 def build(**kwargs: object) -> pipeline.Build:
     settings = load_settings()
     return pipeline.build(settings, existing=load_outputs(settings.out), **kwargs)  # type: ignore[arg-type]
+
+
+def record_worker_starts(project: Project, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A folder where each worker leaves its pid as it starts."""
+    started = project.root / "started"
+    started.mkdir()
+    start_worker = workers._start_worker
+
+    def recorded_start(*args: Any) -> None:
+        (started / str(os.getpid())).touch()
+        start_worker(*args)
+
+    monkeypatch.setattr(workers, "_start_worker", recorded_start)
+    return started
 
 
 def test_workers_give_the_same_bytes_as_one_process(
@@ -34,15 +49,7 @@ def test_workers_give_the_same_bytes_as_one_process(
     serial = build(incremental=False)
     # The pool must really run, one CPU or many: two workers, each of which
     # leaves its pid behind when it starts.
-    started = empty_project.root / "started"
-    started.mkdir()
-    start_worker = workers._start_worker
-
-    def recorded_start(*args: Any) -> None:
-        (started / str(os.getpid())).touch()
-        start_worker(*args)
-
-    monkeypatch.setattr(workers, "_start_worker", recorded_start)
+    started = record_worker_starts(empty_project, monkeypatch)
     monkeypatch.setattr(workers.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(workers, "PARALLEL_MIN", 2)
     parallel = build(incremental=False)
@@ -113,15 +120,7 @@ def test_many_documents_in_few_files_render_in_workers(
     empty_project.write("specs/all.yaml", "---\n".join(documents))
     monkeypatch.setattr(workers.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(workers, "PARALLEL_MIN", 10)
-    started = empty_project.root / "started"
-    started.mkdir()
-    start_worker = workers._start_worker
-
-    def recorded_start(*args: Any) -> None:
-        (started / str(os.getpid())).touch()
-        start_worker(*args)
-
-    monkeypatch.setattr(workers, "_start_worker", recorded_start)
+    started = record_worker_starts(empty_project, monkeypatch)
     built = build(incremental=False)
     assert built.rendered == 30
     assert len({p.name for p in started.iterdir()} - {str(os.getpid())}) == 2

@@ -20,7 +20,6 @@ run that reuses every output (a pre-commit hook, most of the time) needs none.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from contextlib import nullcontext
 from dataclasses import dataclass, replace
 
 from . import cache, load, write
@@ -42,7 +41,7 @@ from .plan import make_plan
 from .syntax import compile_problem
 from .validate import Validation, validate
 from .version import __version__
-from .workers import Job, Pool, Progress, Rendering, worth_a_pool
+from .workers import Job, Progress, Rendering
 
 
 def silent(done: int, total: int) -> None:
@@ -132,10 +131,9 @@ def build(
     # 5. Validate the specs not reused, and render them as they pass. Many
     # specs: workers start now, and import black while the first are read.
     fresh = sum(1 for s in sources.specs if s.path not in kept)
-    early = not template_problems and worth_a_pool(fresh)
+    expected = 0 if template_problems else fresh
     run = _Run(sources, templates, existing, state, checked, settings.environments)
-    with Pool(templates, produce, warm) if early else nullcontext() as pool:
-        rendering = Rendering(produce, warm, templates, pool)
+    with Rendering(produce, warm, templates, expected) as rendering:
         broken = {p.where.file for p in found}
         specs, problems, reused = run.validate(kept, broken, rendering)
         if kept and (problems or _clashes(kept, specs)):

@@ -132,15 +132,8 @@ class Pool:
         portable = [replace(job, spec=_portable(job.spec)) for job in jobs]
         return self._executor.submit(_produce_in_worker, portable)
 
-    def __enter__(self) -> Pool:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
+        """End the workers once the jobs they run finish; drop the rest."""
         self._executor.shutdown(wait=True, cancel_futures=True)
 
 
@@ -156,19 +149,27 @@ def _split(items: list[T], workers: int) -> list[list[T]]:
 
 
 class Rendering:
-    """The jobs handed over so far. In a pool they start at once, in parts,
-    while the specs after them are still being read; otherwise they run when
-    their outputs are asked for, in a pool made then if they are many."""
+    """The jobs of one build, and the workers that make them.
+
+    Expecting many (`expected` spec files to read), the workers start at
+    once, and each part of the jobs starts as it is handed over, while the
+    specs after it are still being read. Otherwise the jobs run when their
+    outputs are asked for, in workers started then if they are many. Leaving
+    the block ends the workers.
+    """
 
     def __init__(
-        self, produce: Produce, warm: Warm, templates: TemplateSet, pool: Pool | None
+        self, produce: Produce, warm: Warm, templates: TemplateSet, expected: int = 0
     ) -> None:
         self._produce = produce
         self._warm = warm
         self._templates = templates
-        self._pool = pool
         self.jobs: list[Job] = []
         self._parts: list[tuple[int, Future[list[Output | Problem]]]] = []
+        self._pool = self._new_pool() if worth_a_pool(expected) else None
+
+    def _new_pool(self) -> Pool:
+        return Pool(self._templates, self._produce, self._warm)
 
     def parts(self, items: list[T]) -> list[list[T]]:
         """`items` in the parts to hand over one by one: in a pool, small enough
@@ -185,26 +186,34 @@ class Rendering:
         """Each job's output, or the problem it met, in the order they came."""
         total = len(self.jobs)
         if self._pool is None and worth_a_pool(total):
-            with Pool(self._templates, self._produce, self._warm) as pool:
-                parts = _split(self.jobs, pool.size)
-                self._parts = [(len(part), pool.start(part)) for part in parts]
-                yield from self._finished(progress)
-        elif self._pool is None:
+            self._pool = self._new_pool()
+            parts = _split(self.jobs, self._pool.size)
+            self._parts = [(len(part), self._pool.start(part)) for part in parts]
+        if self._pool is None:
             for done, job in enumerate(self.jobs, 1):
                 yield self._produce(job.spec, self._templates, job.target.inputs)
                 progress(done, total)
-        else:
-            yield from self._finished(progress)
-
-    def _finished(self, progress: Progress) -> Iterator[Output | Problem]:
+            return
         done = 0
         for size, part in self._parts:
             yield from part.result()
             done += size
-            progress(done, len(self.jobs))
+            progress(done, total)
 
     def cancel(self) -> None:
         """Drop the jobs; those not started yet never start."""
         for _, part in self._parts:
             part.cancel()
         self.jobs, self._parts = [], []
+
+    def __enter__(self) -> Rendering:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._pool is not None:
+            self._pool.close()

@@ -101,10 +101,14 @@ def remove_stray_temps(folder: Path) -> None:
             temp.unlink()
 
 
+def _inside(real_folder: str, target: Path) -> bool:
+    """Whether a target's folder is in the (resolved) output folder, links resolved."""
+    return Path(os.path.realpath(target.parent)).is_relative_to(real_folder)
+
+
 def _check_inside(real_folder: str, target: Path, shown: str) -> None:
     """Refuse a target whose folder is a link out of the (resolved) output folder."""
-    real = Path(os.path.realpath(target.parent))
-    if not real.is_relative_to(real_folder):
+    if not _inside(real_folder, target):
         problem = Problem(
             Position(shown), "its folder is a symlink out of the output folder"
         )
@@ -201,6 +205,7 @@ class Staging:
         self._pending: dict[str, tuple[bytes, Future[Path]]] = {}
         self._pool: ThreadPoolExecutor | None = None
         self._made: list[Path] = []  # the folders staging creates, deepest last
+        self._known: set[Path] = set()  # folders that exist or staging creates
 
     def __enter__(self) -> Staging:
         # Before any staging: clear the temp files a killed run left behind.
@@ -213,17 +218,27 @@ class Staging:
         target = self._folder / output.path
         if self._existing.get(output.path) == output.content:
             return
-        real = os.path.realpath(target.parent)
-        if not Path(real).is_relative_to(self._real_folder):
+        if not _inside(self._real_folder, target):
             return  # apply refuses it, with the reason
         if self._pool is None:
             from concurrent.futures import ThreadPoolExecutor
 
             self._pool = ThreadPoolExecutor(STAGE_THREADS)
-        missing = [f for f in (target.parent, *target.parent.parents) if not f.exists()]
-        self._made += [f for f in reversed(missing) if f not in self._made]
+        self._note_new_folders(target.parent)
         future = self._pool.submit(stage, target, output.content)
         self._pending[output.path] = (output.content, future)
+
+    def _note_new_folders(self, folder: Path) -> None:
+        """Remember the folders that staging into `folder` creates: each folder
+        is looked at once, up to the first that exists."""
+        new = []
+        while folder not in self._known:
+            self._known.add(folder)
+            if folder.exists():
+                break
+            new.append(folder)
+            folder = folder.parent
+        self._made += reversed(new)
 
     def take(self, path: str, content: bytes, shown: str) -> Path | None:
         """The temp file staged for `path` with `content`; None if there is none."""
