@@ -181,13 +181,10 @@ def parse_files(
     return documents, problems
 
 
-def parse_specs(
-    sources: SpecSources, only: Iterable[SpecSource] | None = None
-) -> LoadedSpecs:
-    """Spec documents (of `only`, or of every file) with their defaults applied."""
+def parse_specs(sources: SpecSources) -> LoadedSpecs:
+    """Every spec document with its defaults applied."""
     defaults, failed = parse_defaults(sources)
-    files = sources.specs if only is None else only
-    documents, problems = parse_files(sources, files, defaults)
+    documents, problems = parse_files(sources, sources.specs, defaults)
     return LoadedSpecs(
         tuple(documents),
         tuple(defaults.values()),
